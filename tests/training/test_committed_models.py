@@ -1,0 +1,39 @@
+"""The committed digit checkpoints: the card's claim against a fresh evaluation on real MNIST."""
+
+from pathlib import Path
+
+import pytest
+
+from training.checkpoint import load_checkpoint, read_card
+from training.evaluate import evaluate_checkpoint
+from training.mnist import SHARED_MNIST
+from training.model import DIGIT_MODELS
+
+STORE = Path(__file__).resolve().parents[2] / "models_store"
+# Issue 2's floors: the minimum test accuracy of each committed model.
+FLOORS = {
+    "mnist-rnn-128": 0.985,
+    "mnist-rnn-256": 0.985,
+    "mnist-rnn-128x2": 0.988,
+    "mnist-lstm-128": 0.992,
+    "mnist-gru-128": 0.992,
+    "mnist-birnn-128": 0.988,
+    "mnist-bilstm-128": 0.994,
+}
+
+
+@pytest.mark.parametrize("name", DIGIT_MODELS)
+def test_committed_checkpoint_loads_and_matches_its_config(name):
+    model, card = load_checkpoint(STORE / name)
+    assert card["architecture"] == {**DIGIT_MODELS[name].__dict__}
+    assert {"loss.png", "validation.png", "confusion.png"} <= {p.name for p in (STORE / name).iterdir()}
+
+
+@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason=f"needs MNIST at {SHARED_MNIST}")
+@pytest.mark.parametrize("name", DIGIT_MODELS)
+def test_card_accuracy_equals_a_fresh_evaluation(name):
+    card = read_card(STORE / name)
+    fresh = evaluate_checkpoint(STORE / name)
+    assert fresh["test_accuracy"] == pytest.approx(card["metrics"]["test_accuracy"], abs=1e-6)
+    assert fresh["confusion_matrix"] == card["metrics"]["confusion_matrix"]
+    assert fresh["test_accuracy"] >= FLOORS[name]

@@ -1,0 +1,61 @@
+import gzip
+import struct
+
+import numpy as np
+import pytest
+import torch
+
+from training.mnist import augment, load_mnist, read_idx, to_inputs
+
+
+def write_idx(path, array, type_code=0x08):
+    header = bytes([0, 0, type_code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    data = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+
+
+@pytest.mark.parametrize("filename", ["images-idx3-ubyte", "images-idx3-ubyte.gz"])
+def test_read_idx_reads_what_was_written(tmp_path, filename):
+    images = np.random.default_rng(0).integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    write_idx(tmp_path / filename, images)
+    assert np.array_equal(read_idx(tmp_path / filename), images)
+
+
+def test_read_idx_reads_big_endian_ints(tmp_path):
+    values = np.array([1, -2, 70000], dtype=np.int32)
+    write_idx(tmp_path / "ints", values, type_code=0x0C)
+    assert read_idx(tmp_path / "ints").tolist() == [1, -2, 70000]
+
+
+def test_read_idx_rejects_a_short_body(tmp_path):
+    path = tmp_path / "short"
+    path.write_bytes(bytes([0, 0, 8, 1]) + struct.pack(">I", 10) + b"\x00" * 3)
+    with pytest.raises(ValueError, match="header says"):
+        read_idx(path)
+
+
+def test_read_idx_rejects_other_files(tmp_path):
+    (tmp_path / "x").write_bytes(b"PK\x03\x04 not idx")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        read_idx(tmp_path / "x")
+
+
+def test_load_mnist_splits_a_fake_dataset(tmp_path):
+    rng = np.random.default_rng(1)
+    write_idx(tmp_path / "train-images-idx3-ubyte", rng.integers(0, 256, (12000, 28, 28), dtype=np.uint8))
+    write_idx(tmp_path / "train-labels-idx1-ubyte", rng.integers(0, 10, 12000, dtype=np.uint8))
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (30, 28, 28), dtype=np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", rng.integers(0, 10, 30, dtype=np.uint8))
+    data = load_mnist(tmp_path)
+    assert (len(data.train_images), len(data.val_images), len(data.test_images)) == (2000, 10000, 30)
+    assert data.train_labels.dtype == torch.int64
+    again = load_mnist(tmp_path)  # the split is fixed by a seed
+    assert torch.equal(data.val_images, again.val_images)
+
+
+def test_augment_keeps_shape_and_range_and_is_seeded():
+    images = to_inputs(torch.randint(0, 256, (8, 28, 28), dtype=torch.uint8))
+    first = augment(images, torch.Generator().manual_seed(3))
+    second = augment(images, torch.Generator().manual_seed(3))
+    assert first.shape == (8, 28, 28) and torch.equal(first, second)
+    assert first.min() >= 0 and first.max() <= 1 and not torch.equal(first, images)

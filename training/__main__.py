@@ -1,0 +1,93 @@
+"""rnnlab's training command line.
+
+python -m training mnist --model all                 # the seven digit models -> models_store/
+python -m training adder --model all                 # the seven adders
+python -m training evaluate mnist-lstm-128 --json    # recompute a checkpoint's test metrics
+python -m training report                            # models_store/REPORT.md and comparison plots
+python -m training mnist --model all --dry-run --out /tmp/zoo   # a few steps on tiny data
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from training.model import ADDER_MODELS, DIGIT_MODELS
+
+DEFAULT_STORE = Path("models_store")
+
+
+def model_names(choice: str, zoo: dict[str, object]) -> list[str]:
+    if choice == "all":
+        return list(zoo)
+    if choice not in zoo:
+        raise SystemExit(f"unknown model {choice!r}; choose 'all' or one of: {', '.join(zoo)}")
+    return [choice]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    for task, zoo in (("mnist", DIGIT_MODELS), ("adder", ADDER_MODELS)):
+        sub = commands.add_parser(task, help=f"train {task} models")
+        sub.add_argument("--model", default="all", help=f"'all' or one of: {', '.join(zoo)}")
+        sub.add_argument("--out", type=Path, default=DEFAULT_STORE, help="model store to write into")
+        sub.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
+        sub.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+        sub.add_argument("--dry-run", action="store_true", help="a few steps on tiny data, for tests")
+        if task == "mnist":
+            sub.add_argument("--data-dir", type=Path, default=None, help="MNIST IDX files (default ../shared/mnist)")
+
+    evaluate = commands.add_parser("evaluate", help="recompute a checkpoint's metrics from its weights")
+    evaluate.add_argument("name")
+    evaluate.add_argument("--store", type=Path, default=DEFAULT_STORE)
+    evaluate.add_argument("--data-dir", type=Path, default=None)
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+
+    report = commands.add_parser("report", help="write REPORT.md and comparison plots from the cards")
+    report.add_argument("--store", type=Path, default=DEFAULT_STORE)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.command == "mnist":
+        from training import train_mnist
+        from training.plots import plot_checkpoint
+
+        recipe = train_mnist.MnistRecipe()
+        overrides = {k: v for k, v in (("seed", args.seed), ("epochs", args.epochs)) if v is not None}
+        recipe = train_mnist.MnistRecipe(**{**recipe.__dict__, **overrides})
+        for card in train_mnist.main(
+            model_names(args.model, DIGIT_MODELS), args.out, recipe, args.data_dir, args.dry_run
+        ):
+            plot_checkpoint(card, args.out / card["name"])
+    elif args.command == "adder":
+        from training import train_adder
+        from training.plots import plot_checkpoint
+
+        for card in train_adder.main(
+            model_names(args.model, ADDER_MODELS), args.out, args.seed, args.epochs, args.dry_run
+        ):
+            plot_checkpoint(card, args.out / card["name"])
+    elif args.command == "evaluate":
+        from training.evaluate import evaluate_checkpoint, format_metrics
+
+        metrics = evaluate_checkpoint(args.store / args.name, args.data_dir)
+        print(json.dumps(metrics) if args.json else format_metrics(args.name, metrics))
+    elif args.command == "report":
+        from training.report import write_report
+
+        print(f"wrote {write_report(args.store)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""MNIST as tensors: the IDX reader, the 50,000/10,000/10,000 split, and batched augmentation.
+
+    from training.mnist import load_mnist
+    data = load_mnist()               # ../shared/mnist if present, else a torchvision download
+    data.train_images.shape           # (50000, 28, 28) uint8
+
+Everything is loaded into tensors once; augmentation runs on whole batches, so the
+training loop never touches PIL.
+"""
+
+import gzip
+import math
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+SHARED_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "mnist"
+CACHE_DIR = Path.home() / ".cache" / "rnnlab" / "mnist"
+VALIDATION_SIZE = 10_000
+SPLIT_SEED = 0  # fixes which 10,000 training images are held out for validation
+IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read an IDX file (optionally gzip-compressed) into an array of its declared shape."""
+    path = Path(path)
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_DTYPES:
+        raise ValueError(f"{path} is not an IDX file")
+    ndim = raw[3]
+    shape = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
+    dtype = np.dtype(IDX_DTYPES[raw[2]])
+    data = np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim)
+    if data.size != math.prod(shape):
+        raise ValueError(f"{path}: header says {shape}, found {data.size} values")
+    return data.reshape(shape)
+
+
+@dataclass
+class Mnist:
+    train_images: torch.Tensor  # (50000, 28, 28) uint8
+    train_labels: torch.Tensor  # (50000,) int64
+    val_images: torch.Tensor  # (10000, 28, 28) uint8
+    val_labels: torch.Tensor
+    test_images: torch.Tensor  # (10000, 28, 28) uint8
+    test_labels: torch.Tensor
+
+
+def find_idx(data_dir: Path, stem: str) -> Path:
+    for name in (stem, f"{stem}.gz", f"MNIST/raw/{stem}", f"MNIST/raw/{stem}.gz"):
+        if (data_dir / name).is_file():
+            return data_dir / name
+    raise FileNotFoundError(f"no {stem}[.gz] in {data_dir}")
+
+
+def default_data_dir() -> Path:
+    """../shared/mnist beside the project when present; else download once into the user cache."""
+    if SHARED_MNIST.is_dir():
+        return SHARED_MNIST
+    if not (CACHE_DIR / "MNIST" / "raw").is_dir():
+        from torchvision.datasets import MNIST  # only users who are online reach this
+
+        for train in (True, False):
+            MNIST(str(CACHE_DIR), train=train, download=True)
+    return CACHE_DIR
+
+
+def load_test_set(data_dir: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The 10,000 test images (uint8) and labels."""
+    root = Path(data_dir) if data_dir else default_data_dir()
+    images = torch.from_numpy(read_idx(find_idx(root, "t10k-images-idx3-ubyte")).copy())
+    labels = torch.from_numpy(read_idx(find_idx(root, "t10k-labels-idx1-ubyte")).astype(np.int64))
+    return images, labels
+
+
+def load_mnist(data_dir: str | Path | None = None) -> Mnist:
+    """Train/validation split of the training set, fixed by SPLIT_SEED, and the test set."""
+    root = Path(data_dir) if data_dir else default_data_dir()
+    images = torch.from_numpy(read_idx(find_idx(root, "train-images-idx3-ubyte")).copy())
+    labels = torch.from_numpy(read_idx(find_idx(root, "train-labels-idx1-ubyte")).astype(np.int64))
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(SPLIT_SEED))
+    train, val = order[VALIDATION_SIZE:], order[:VALIDATION_SIZE]
+    test_images, test_labels = load_test_set(root)
+    return Mnist(images[train], labels[train], images[val], labels[val], test_images, test_labels)
+
+
+def to_inputs(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (batch, 28, 28) -> float (batch, 28 steps, 28 features) in [0, 1]."""
+    return images.float().div_(255.0)
+
+
+def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random slant, rotation, scale, shift and stroke width, on a float batch (batch, 28, 28).
+
+    Preprocessing already normalises size and position, so the ranges are modest; they
+    cover what it cannot remove: slanted writing, rotated photos, thick marker strokes.
+    """
+    n = images.shape[0]
+
+    def uniform(low: float, high: float) -> torch.Tensor:
+        return torch.rand(n, generator=generator) * (high - low) + low
+
+    angle = uniform(-0.2, 0.2)  # radians, about ±11°
+    shear = uniform(-0.3, 0.3)  # slant
+    scale = uniform(0.85, 1.1)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack(
+        [
+            torch.stack([cos, -sin + shear * cos, uniform(-0.12, 0.12)], dim=1),
+            torch.stack([sin, cos + shear * sin, uniform(-0.12, 0.12)], dim=1),
+        ],
+        dim=1,
+    )  # (batch, 2, 3) affine maps from output to input coordinates
+    grid = F.affine_grid(theta, [n, 1, 28, 28], align_corners=False)
+    warped = F.grid_sample(images.unsqueeze(1), grid, align_corners=False, padding_mode="zeros")
+    # Thicken strokes in a random share of the batch, by a random amount.
+    thick = F.max_pool2d(warped, 3, stride=1, padding=1)
+    amount = (uniform(-1.0, 1.0).clamp(min=0.0)).view(n, 1, 1, 1)
+    return (warped + amount * (thick - warped)).squeeze(1)
