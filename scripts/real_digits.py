@@ -1,0 +1,172 @@
+"""Accuracy of every digit model on real handwritten digits (../shared/real-digits), per source.
+
+    python scripts/real_digits.py                               # in-process: models_store/ + app.preprocess
+    python scripts/real_digits.py --models-dir /tmp/exp --show-errors
+    python scripts/real_digits.py --url http://127.0.0.1:8000  # through a running service's /classify?model=all
+    python scripts/real_digits.py --json                        # the same figures as JSON
+
+The images are scans, phone photos and canvas drawings, as users upload them; manifest.csv
+gives each one's label and source. The ensemble (the mean of every model's probabilities,
+as the service computes it) is scored too. An image the preprocessing rejects counts as wrong.
+"""
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "real-digits"
+DEFAULT_MODELS = REPO / "models_store"
+OVERALL = "overall"
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str  # the path in the manifest, e.g. "anzemur__Digit-recognition/0_1.jpeg"
+    path: Path
+    label: int
+    source: str  # the publishing repository's owner, e.g. "anzemur"
+
+
+@dataclass(frozen=True)
+class Miss:
+    model: str
+    sample: Sample
+    predicted: int | None  # None: the image was rejected
+
+
+def read_manifest(data_dir: Path) -> list[Sample]:
+    with open(data_dir / "manifest.csv", newline="") as manifest:
+        return [
+            Sample(row["path"], data_dir / row["path"], int(row["label"]), row["source_repo"].split("/")[0])
+            for row in csv.DictReader(manifest)
+        ]
+
+
+def predict_in_process(samples: list[Sample], models_dir: Path) -> tuple[dict[str, list[int | None]], list[str]]:
+    """Every digit checkpoint in models_dir (and their ensemble) on every sample, through app.preprocess."""
+    from app.predict import digit_probabilities
+    from app.preprocess import ImageRejected, preprocess
+    from app.settings import Settings
+    from training.checkpoint import checkpoint_dirs, load_checkpoint, read_card
+
+    digits = [d for d in checkpoint_dirs(models_dir) if read_card(d)["task"] == "digits"]
+    models = {d.name: load_checkpoint(d)[0] for d in digits}
+    max_pixels = Settings().max_pixels  # the service's limit (RNNLAB_MAX_PIXELS)
+    if not models:
+        sys.exit(f"no digit checkpoints in {models_dir}")
+    pixels = np.zeros((len(samples), 28, 28), dtype=np.float32)
+    accepted, rejected = np.ones(len(samples), dtype=bool), []
+    for i, sample in enumerate(samples):
+        try:
+            pixels[i] = preprocess(sample.path.read_bytes(), max_pixels)
+        except ImageRejected as error:
+            accepted[i] = False
+            rejected.append(f"{sample.name}: {error.status_code} {error.detail}")
+    probabilities = {name: digit_probabilities(model, pixels) for name, model in models.items()}
+    probabilities["ensemble"] = np.mean(list(probabilities.values()), axis=0)  # as the service averages
+    predictions: dict[str, list[int | None]] = {
+        name: [int(digit) if ok else None for digit, ok in zip(p.argmax(axis=1), accepted, strict=True)]
+        for name, p in probabilities.items()
+    }
+    return predictions, rejected
+
+
+def predict_over_http(samples: list[Sample], url: str) -> tuple[dict[str, list[int | None]], list[str]]:
+    """POST each sample to {url}/classify?model=all; every model's digit and the ensemble's."""
+    answers: list[dict[str, int]] = []  # per sample: model name -> digit
+    rejected = []
+    try:
+        with httpx.Client(base_url=url, timeout=60.0) as client:
+            for sample in samples:
+                answers.append(classify_over_http(client, sample, rejected))
+    except httpx.TransportError as error:
+        sys.exit(f"cannot reach {url}: {error}")
+    names = dict.fromkeys(name for answer in answers for name in answer)
+    return {name: [answer.get(name) for answer in answers] for name in names}, rejected
+
+
+def classify_over_http(client: httpx.Client, sample: Sample, rejected: list[str]) -> dict[str, int]:
+    """Model name -> digit for one sample, from /classify?model=all; {} (and a note) if refused."""
+    files = {"file": (sample.path.name, sample.path.read_bytes())}
+    response = client.post("/classify", params={"model": "all"}, files=files)
+    if response.status_code != 200:
+        rejected.append(f"{sample.name}: {response.status_code} {response.text[:200]}")
+        return {}
+    body = response.json()
+    return {r["model"]: r["digit"] for r in [*body["results"], body["ensemble"]]}
+
+
+def accuracy_table(samples: list[Sample], predictions: dict[str, list[int | None]]) -> dict[str, dict[str, float]]:
+    """model -> {source: accuracy in %, ..., "overall": accuracy in %}."""
+    sources = list(dict.fromkeys(s.source for s in samples))
+    labels = np.array([s.label for s in samples])
+    table = {}
+    for name, predicted in predictions.items():
+        right = np.array([p == label for p, label in zip(predicted, labels, strict=True)])
+        by_source = {src: right[[s.source == src for s in samples]].mean() for src in sources}
+        table[name] = {key: round(100 * float(share), 2) for key, share in {**by_source, OVERALL: right.mean()}.items()}
+    return table
+
+
+def misses(samples: list[Sample], predictions: dict[str, list[int | None]]) -> Iterable[Miss]:
+    for name, predicted in predictions.items():
+        for sample, digit in zip(samples, predicted, strict=True):
+            if digit != sample.label:
+                yield Miss(name, sample, digit)
+
+
+def format_table(samples: list[Sample], table: dict[str, dict[str, float]]) -> str:
+    counts = {src: sum(s.source == src for s in samples) for src in dict.fromkeys(s.source for s in samples)}
+    columns = [*(f"{src} ({n})" for src, n in counts.items()), f"{OVERALL} ({len(samples)})"]
+    width = max(len(name) for name in table)
+    lines = [" ".join([" " * width, *columns])]
+    for name, row in table.items():
+        cells = [f"{value:{len(column) - 2}.1f} %" for value, column in zip(row.values(), columns, strict=True)]
+        lines.append(" ".join([name.ljust(width), *cells]))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with manifest.csv")
+    parser.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS, help="in-process: the model store")
+    parser.add_argument("--url", help="a running service to call instead, e.g. http://127.0.0.1:8000")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--show-errors", action="store_true", help="also list every misclassified image")
+    args = parser.parse_args(argv)
+    if not (args.data / "manifest.csv").is_file():
+        sys.exit(f"no manifest.csv in {args.data}: the real digits live outside the repo, in ../shared")
+    samples = read_manifest(args.data)
+    if args.url:
+        predictions, rejected = predict_over_http(samples, args.url.rstrip("/"))
+    else:
+        predictions, rejected = predict_in_process(samples, args.models_dir)
+    table = accuracy_table(samples, predictions)
+    errors = [
+        {"model": m.model, "path": m.sample.name, "label": m.sample.label, "predicted": m.predicted}
+        for m in misses(samples, predictions)
+    ]
+    if args.json:
+        report = {"images": len(samples), "accuracy": table, "rejected": rejected}
+        print(json.dumps({**report, "errors": errors} if args.show_errors else report, indent=1))
+        return
+    print(f"real digits: {len(samples)} images from {args.data}; accuracy in % of images\n")
+    print(format_table(samples, table))
+    for line in rejected:
+        print(f"rejected: {line}")
+    if args.show_errors:
+        print("\nmisclassified (model, image, label -> predicted):")
+        for error in errors:
+            print(f"  {error['model']:18} {error['path']:60} {error['label']} -> {error['predicted']}")
+
+
+if __name__ == "__main__":
+    main()
