@@ -9,6 +9,7 @@ python -m training mnist --model all --dry-run --out /tmp/zoo   # a few steps on
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -20,11 +21,12 @@ DEFAULT_STORE = Path("models_store")
 
 
 def model_names(choice: str, zoo: dict[str, object]) -> list[str]:
-    if choice == "all":
-        return list(zoo)
-    if choice not in zoo:
-        raise SystemExit(f"unknown model {choice!r}; choose 'all' or one of: {', '.join(zoo)}")
-    return [choice]
+    """'all', or one or more comma-separated names from the zoo."""
+    names = list(zoo) if choice == "all" else choice.split(",")
+    unknown = [name for name in names if name not in zoo]
+    if unknown:
+        raise SystemExit(f"unknown model {unknown[0]!r}; choose 'all' or names from: {', '.join(zoo)}")
+    return names
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -36,12 +38,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
     for task, zoo in (("mnist", DIGIT_MODELS), ("adder", ADDER_MODELS)):
         sub = commands.add_parser(task, help=f"train {task} models")
-        sub.add_argument("--model", default="all", help=f"'all' or one of: {', '.join(zoo)}")
+        sub.add_argument("--model", default="all", help=f"'all', or comma-separated names from: {', '.join(zoo)}")
         sub.add_argument("--out", type=Path, default=DEFAULT_STORE, help="model store to write into")
         sub.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
         sub.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
         sub.add_argument("--dry-run", action="store_true", help="a few steps on tiny data, for tests")
         if task == "mnist":
+            sub.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="models trained at once")
             sub.add_argument("--data-dir", type=Path, default=None, help="MNIST IDX files (default ../shared/mnist)")
 
     evaluate = commands.add_parser("evaluate", help="recompute a checkpoint's metrics from its weights")
@@ -63,11 +66,9 @@ def main(argv: list[str] | None = None) -> None:
         from training import train_mnist
         from training.plots import plot_checkpoint
 
-        recipe = train_mnist.MnistRecipe()
         overrides = {k: v for k, v in (("seed", args.seed), ("epochs", args.epochs)) if v is not None}
-        recipe = train_mnist.MnistRecipe(**{**recipe.__dict__, **overrides})
         for card in train_mnist.main(
-            model_names(args.model, DIGIT_MODELS), args.out, recipe, args.data_dir, args.dry_run
+            model_names(args.model, DIGIT_MODELS), args.out, overrides, args.data_dir, args.dry_run, args.jobs
         ):
             plot_checkpoint(card, args.out / card["name"])
     elif args.command == "adder":

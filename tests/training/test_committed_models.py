@@ -24,7 +24,7 @@ FLOORS = {
 
 @pytest.mark.parametrize("name", DIGIT_MODELS)
 def test_committed_checkpoint_loads_and_matches_its_config(name):
-    model, card = load_checkpoint(STORE / name)
+    _, card = load_checkpoint(STORE / name)
     assert card["architecture"] == {**DIGIT_MODELS[name].__dict__}
     assert {"loss.png", "validation.png", "confusion.png"} <= {p.name for p in (STORE / name).iterdir()}
 
