@@ -70,7 +70,7 @@ def train_one_epoch(
         x = to_inputs(data.train_images[batch])  # (batch, 28 steps, 28 features)
         warp = int(len(batch) * recipe.augment_share)
         if warp:
-            x[:warp] = augment(x[:warp], generator)
+            x[:warp] = augment(x[:warp], data.train_labels[batch[:warp]], generator)
         y = data.train_labels[batch]
         loss = F.cross_entropy(model(x.to(device)), y.to(device))
         optimizer.zero_grad(set_to_none=True)

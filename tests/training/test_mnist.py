@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from training.mnist import augment, load_mnist, read_idx, to_inputs
+from training.mnist import add_flags, augment, load_mnist, read_idx, to_inputs
 
 
 def write_idx(path, array, type_code=0x08):
@@ -55,7 +55,21 @@ def test_load_mnist_splits_a_fake_dataset(tmp_path):
 
 def test_augment_keeps_shape_and_range_and_is_seeded():
     images = to_inputs(torch.randint(0, 256, (8, 28, 28), dtype=torch.uint8))
-    first = augment(images, torch.Generator().manual_seed(3))
-    second = augment(images, torch.Generator().manual_seed(3))
+    labels = torch.arange(8) % 2  # half of them 1s, which may get a flag
+    first = augment(images, labels, torch.Generator().manual_seed(3))
+    second = augment(images, labels, torch.Generator().manual_seed(3))
     assert first.shape == (8, 28, 28) and torch.equal(first, second)
     assert first.min() >= 0 and first.max() <= 1 and not torch.equal(first, images)
+
+
+def test_add_flags_draws_only_on_chosen_ones_and_only_adds_ink():
+    images = torch.zeros(64, 28, 28)
+    images[:, 4:24, 14] = 1.0  # a bare vertical 1
+    is_one = torch.arange(64) < 32
+    flagged = add_flags(images, is_one, torch.Generator().manual_seed(0))
+    changed = (flagged != images).flatten(1).any(1)
+    assert changed[:32].any() and not changed[32:].any()
+    assert torch.all(flagged >= images)
+    # The flag starts at the top of the stroke and runs down to the left.
+    ink_left_of_stem = flagged[changed][:, 4:14, :14].sum((1, 2))
+    assert torch.all(ink_left_of_stem > 1.0)
