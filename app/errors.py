@@ -1,0 +1,56 @@
+"""Error bodies: every error is JSON `{"detail": "..."}` saying what was wrong and what is allowed.
+
+    install_error_handlers(app)
+
+Validation errors (422) keep a machine-readable `errors` list but flatten it into a
+readable `detail` string, without echoing the input back (a bad 10 MB field stays on the
+client's side). A true bug is logged with its traceback and answered with a JSON 500.
+"""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+log = logging.getLogger("uvicorn.error")  # uvicorn's own handler prints it; no logging setup to maintain
+
+
+def describe(error: dict[str, Any]) -> str:
+    """{"loc": ("body", "a"), "msg": "..."} -> "body.a: ..." ."""
+    if error.get("type") == "json_invalid":  # loc is ("body", character offset)
+        offset = error.get("loc", ("body", "?"))[-1]
+        reason = error.get("ctx", {}).get("error", "")
+        return f"the body is not valid JSON: {reason} at character {offset}"
+    if error.get("type") == "model_attributes_type" and tuple(error.get("loc", ())) == ("body",):
+        return "body: send a JSON object, with Content-Type: application/json"
+    location = ".".join(str(part) for part in error.get("loc", ()))
+    return f"{location}: {error.get('msg', 'invalid')}" if location else str(error.get("msg", "invalid"))
+
+
+def validation_body(errors: Sequence[Any]) -> dict[str, Any]:
+    return {
+        "detail": "; ".join(describe(error) for error in errors),
+        "errors": [{key: error.get(key) for key in ("loc", "msg", "type")} for error in errors],
+    }
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    if not isinstance(exc, RequestValidationError):  # registered for it alone; narrows the type
+        raise exc
+    return JSONResponse(validation_body(exc.errors()), 422)
+
+
+async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse(
+        {"detail": "internal error: this is a bug in rnnlab, not in your request; the server log has the details"},
+        500,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, internal_error)  # Starlette runs it outermost, for bugs only

@@ -1,0 +1,77 @@
+"""The FastAPI app: settings, middleware, routers, and a lifespan that loads the zoo once.
+
+    uvicorn app.main:app --host 0.0.0.0 --port 8000        # or scripts/serve
+    RNNLAB_MODELS_DIR=/tmp/zoo uvicorn app.main:app        # any model store
+
+    from app.main import create_app                         # tests build apps with their own settings
+    from app.settings import Settings
+    with TestClient(create_app(Settings(max_bits=64))) as client: ...
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from time import perf_counter
+
+import torch
+from anyio import CapacityLimiter
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.errors import install_error_handlers
+from app.limits import BodyLimitMiddleware
+from app.metrics import Metrics, MetricsMiddleware
+from app.registry import load_registry
+from app.routers import adder, classify, health, metrics, models, pages
+from app.settings import Settings
+from training.checkpoint import CheckpointError
+
+log = logging.getLogger("uvicorn.error")  # printed by uvicorn's handler, next to its own startup lines
+
+DESCRIPTION = """Small recurrent networks, served: classify a handwritten digit (`POST /classify`),
+add two binary numbers (`POST /add`), inspect the zoo (`GET /models`). Every error is JSON
+`{"detail": "..."}`; every limit is an `RNNLAB_*` setting."""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Load and verify every checkpoint before the server accepts a request; refuse to start otherwise."""
+    settings: Settings = app.state.settings
+    # Small models answer fastest single-threaded; parallelism comes from concurrent requests.
+    torch.set_num_threads(settings.torch_threads)
+    started = perf_counter()
+    try:
+        registry = load_registry(settings.models_dir, settings.default_digit_model, settings.default_adder_model)
+    except CheckpointError as error:
+        log.error("rnnlab cannot start: %s", error)
+        raise
+    app.state.limiter = CapacityLimiter(settings.inference_concurrency)
+    app.state.registry = registry
+    log.info(
+        "rnnlab loaded %d models from %s in %.2f s (default digit model %s, default adder %s)",
+        len(registry.models),
+        settings.models_dir,
+        perf_counter() - started,
+        registry.default_digit,
+        registry.default_adder,
+    )
+    yield
+    app.state.registry = None
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(title="rnnlab", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.state.registry = None  # /health/ready answers 503 until the lifespan sets it
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # added last: outermost, sees every status
+    for router in (classify.router, adder.router, models.router, health.router, metrics.router, pages.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    return app
+
+
+app = create_app()

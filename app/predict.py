@@ -1,0 +1,90 @@
+"""Prediction as plain functions over batches: no HTTP, no disk, callable from a test or a batcher.
+
+    from app.predict import add_batch, classify_batch
+    answers = classify_batch(registry.digit_models("all"), images)   # images: (batch, 28, 28) float32 in [0, 1]
+    answers[0].ensemble.digit, [r.digit for r in answers[0].results]
+    add_batch(registry.adder_model(None), [("1011", "110")])[0].sum   # '10001'
+
+Both are CPU-bound: the routers run them in the thread pool, never on the event loop.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from app.registry import LoadedModel
+from app.schemas import AddResponse, Prediction
+from training.bits import add_bit_strings_batch
+from training.model import BinaryAdder
+
+DECIMALS = 6  # probabilities are rounded in responses: 10,001 of them for a 10,000-bit sum
+
+
+@dataclass(frozen=True)
+class ZooAnswer:
+    """Every model's answer for one image, and their ensemble."""
+
+    results: list[Prediction]  # one per model, in the order the models were given
+    ensemble: Prediction  # the mean of their probabilities
+
+
+def digit_probabilities(module: nn.Module, images: np.ndarray) -> np.ndarray:
+    """(batch, 28, 28) float32 in [0, 1] -> (batch, 10) softmax probabilities, float32."""
+    with torch.inference_mode():
+        logits = module(torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)))  # rows are time steps
+        return torch.softmax(logits, dim=1).numpy()
+
+
+def prediction(name: str, probabilities: np.ndarray) -> Prediction:
+    """(10,) probabilities -> the answer of the model called `name`."""
+    digit = int(np.argmax(probabilities))
+    return Prediction(
+        model=name,
+        digit=digit,
+        confidence=round(float(probabilities[digit]), DECIMALS),
+        probabilities=[round(float(p), DECIMALS) for p in probabilities],
+    )
+
+
+def classify_batch(models: Sequence[LoadedModel], images: np.ndarray) -> list[ZooAnswer]:
+    """Run every model once over the whole batch; one ZooAnswer per image."""
+    if not models:
+        raise ValueError("classify_batch needs at least one digit model")
+    by_model = np.stack([digit_probabilities(model.module, images) for model in models])  # (models, batch, 10)
+    mean = by_model.mean(axis=0)  # (batch, 10)
+    return [
+        ZooAnswer(
+            results=[prediction(model.name, by_model[m, i]) for m, model in enumerate(models)],
+            ensemble=prediction("ensemble", mean[i]),
+        )
+        for i in range(len(images))
+    ]
+
+
+def exact_sum(a: str, b: str, width: int) -> str:
+    """The oracle: a + b with Python integers, MSB first, zero-padded to `width` bits."""
+    return format(int(a, 2) + int(b, 2), "b").zfill(width)
+
+
+def add_batch(model: LoadedModel, pairs: list[tuple[str, str]]) -> list[AddResponse]:
+    """The adder's sum of each (a, b) (MSB-first bit strings) in one forward pass, checked against the oracle."""
+    if not isinstance(model.module, BinaryAdder):
+        raise TypeError(f"{model.name} is a {model.task} model, not an adder")
+    responses = []
+    for (a, b), result in zip(pairs, add_bit_strings_batch(model.module, pairs), strict=True):
+        expected = exact_sum(a, b, len(result.sum))
+        responses.append(
+            AddResponse(
+                model=model.name,
+                sum=result.sum,
+                expected=expected,
+                correct=result.sum == expected,
+                bits=len(result.sum),
+                wrong_bits=sum(x != y for x, y in zip(result.sum, expected, strict=True)),
+                probabilities=[round(p, DECIMALS) for p in result.probabilities],
+            )
+        )
+    return responses

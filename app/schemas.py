@@ -1,0 +1,135 @@
+"""Request and response bodies, with the examples /docs shows.
+
+    from app.schemas import AddRequest
+    AddRequest(a="1011", b="110")          # pattern ^[01]+$, at least 1 bit; extra keys are rejected
+
+The length cap on a and b is RNNLAB_MAX_BITS, so it is checked in routers/adder.py
+rather than fixed here.
+"""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+BITS = r"^[01]+$"
+PREVIEW_EXAMPLE = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAABwAAAAcCAAAAABXZoBIAAAA..."
+PROBABILITIES_EXAMPLE = [0.0, 0.0, 0.001, 0.002, 0.0, 0.0, 0.0, 0.996, 0.0, 0.001]
+
+
+class ErrorResponse(BaseModel):
+    """Every error: what was wrong and what is allowed."""
+
+    detail: str = Field(examples=["unknown model 'mnist-cnn'; the zoo has: mnist-bilstm-128, mnist-gru-128, ..."])
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int] = Field(description="where: body/query/path, then the field", examples=[["body", "a"]])
+    msg: str = Field(examples=["String should match pattern '^[01]+$'"])
+    type: str = Field(examples=["string_pattern_mismatch"])
+
+
+class ValidationErrorResponse(BaseModel):
+    """422: the request does not fit the schema; `detail` joins every issue into one readable line."""
+
+    detail: str = Field(examples=["body.a: String should match pattern '^[01]+$'"])
+    errors: list[ValidationIssue]
+
+
+def error_responses(**descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a route: error_responses(e404="unknown model") -> {404: {...}}."""
+    return {
+        int(code[1:]): {"model": ValidationErrorResponse if code == "e422" else ErrorResponse, "description": text}
+        for code, text in descriptions.items()
+    }
+
+
+class Prediction(BaseModel):
+    model: str = Field(description="the digit model's name, or 'ensemble'", examples=["mnist-bilstm-128"])
+    digit: int = Field(ge=0, le=9, description="the most probable class", examples=[7])
+    confidence: float = Field(ge=0, le=1, description="the probability of `digit`", examples=[0.996])
+    probabilities: list[float] = Field(
+        min_length=10,
+        max_length=10,
+        description="softmax probabilities of the digits 0-9",
+        examples=[PROBABILITIES_EXAMPLE],
+    )
+
+
+class ClassifyResponse(Prediction):
+    """`/classify?model=<name>` (or the default model, or `model=ensemble`)."""
+
+    preview: str = Field(description="the 28x28 image the model saw, as a PNG data URL", examples=[PREVIEW_EXAMPLE])
+
+
+class ClassifyAllResponse(BaseModel):
+    """`/classify?model=all`: every digit model's answer, and their ensemble."""
+
+    preview: str = Field(description="the 28x28 image the models saw, as a PNG data URL", examples=[PREVIEW_EXAMPLE])
+    ensemble: Prediction = Field(description="the mean of every model's probabilities")
+    results: list[Prediction] = Field(description="one answer per digit model, in name order")
+
+
+class AddRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"a": "1011", "b": "110"}, {"a": "1", "b": "1", "model": "adder-lstm-10"}]},
+    )
+
+    a: str = Field(min_length=1, pattern=BITS, description="a binary number, most-significant bit first")
+    b: str = Field(min_length=1, pattern=BITS, description="a binary number, most-significant bit first")
+    model: str | None = Field(default=None, description="an adder's name; default: the best adder")
+
+
+class AddResponse(BaseModel):
+    model: str = Field(examples=["adder-lstm-10"])
+    sum: str = Field(description="the model's sum, MSB first, max(len(a), len(b)) + 1 bits", examples=["10001"])
+    expected: str = Field(
+        description="the exact sum (Python integers), MSB first, as wide as `sum`", examples=["10001"]
+    )
+    correct: bool = Field(description="whether `sum` equals `expected`", examples=[True])
+    bits: int = Field(description="the width of `sum`", examples=[5])
+    wrong_bits: int = Field(description="how many bits of `sum` differ from `expected`", examples=[0])
+    probabilities: list[float] = Field(
+        description="P(bit = 1) for each bit of `sum`, MSB first", examples=[[0.998, 0.002, 0.001, 0.003, 0.999]]
+    )
+
+
+class HeadlineMetric(BaseModel):
+    name: Literal["test_accuracy", "exact_accuracy"] = Field(examples=["test_accuracy"])
+    value: float | None = Field(description="a fraction in [0, 1]; null if the card lacks it", examples=[0.9912])
+
+
+class ModelSummary(BaseModel):
+    name: str = Field(examples=["mnist-bilstm-128"])
+    task: Literal["digits", "adder"] = Field(examples=["digits"])
+    parameters: int = Field(examples=[164362])
+    architecture: dict[str, Any] = Field(
+        examples=[{"cell": "LSTM", "hidden_size": 128, "num_layers": 1, "bidirectional": True}]
+    )
+    metric: HeadlineMetric
+    sha256: str = Field(description="SHA-256 of the weights file", examples=["aa7e56d6ed3acc88..."])
+    default: bool = Field(description="whether this is its task's default model", examples=[True])
+
+
+class ModelCard(BaseModel):
+    """The checkpoint's card without its training curves, plus the names of its plots."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    task: Literal["digits", "adder"]
+    architecture: dict[str, Any]
+    parameters: int
+    training: dict[str, Any] = Field(default_factory=dict, description="recipe, seed, duration, package versions")
+    metrics: dict[str, Any] = Field(
+        default_factory=dict,
+        description="digits: test_accuracy, per_class_accuracy, confusion_matrix; "
+        "adders: bit_accuracy, exact_accuracy, by_length, long",
+    )
+    sha256: str
+    plots: list[str] = Field(description="PNG files served at /models/{name}/plots/{file}", examples=[["loss.png"]])
+
+
+class Health(BaseModel):
+    status: Literal["live", "ready"]
+    models: int = Field(description="how many models are loaded", examples=[14])

@@ -1,0 +1,39 @@
+"""Every knob of the service, read once from the environment (prefix RNNLAB_).
+
+    RNNLAB_MODELS_DIR=/srv/models RNNLAB_MAX_BITS=2000 uvicorn app.main:app
+
+    from app.settings import Settings
+    Settings(max_upload_bytes=1024)      # tests pass overrides directly
+"""
+
+from pathlib import Path
+
+from pydantic import Field, PositiveInt
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The checkpoints committed next to the package (the repo's models_store/), so that the
+# service finds them whatever the working directory; a non-editable install sets MODELS_DIR.
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models_store"
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RNNLAB_", frozen=True)
+
+    # The model store: one checkpoint directory (card.json, model.safetensors, *.png) per model.
+    models_dir: Path = Field(default=DEFAULT_MODELS_DIR)
+    # Cap on a request body in bytes, multipart overhead included; counted as the body arrives.
+    max_upload_bytes: PositiveInt = Field(default=10 * MIB)
+    # Cap on an image's width x height, checked from its header before decoding (no decompression bombs).
+    max_pixels: PositiveInt = Field(default=40_000_000)
+    # Cap on the length of each operand of /add.
+    max_bits: PositiveInt = Field(default=10_000)
+    # /classify's default model; empty: the best by test accuracy.
+    default_digit_model: str = Field(default="")
+    # /add's default model; empty: the best by exact-sum accuracy (then by long sums).
+    default_adder_model: str = Field(default="")
+    # torch intra-op threads per process: small models answer fastest on one; parallelism comes
+    # from concurrent requests and uvicorn workers.
+    torch_threads: PositiveInt = Field(default=1)
+    # Preprocessing and inference calls running at once in the thread pool; the rest wait their turn.
+    inference_concurrency: PositiveInt = Field(default=4)
