@@ -95,7 +95,8 @@ class DigitClassifier(nn.Module):
         _, state = self.rnn((images - MNIST_MEAN) / MNIST_STD)  # zero-mean inputs keep tanh units unsaturated
         hidden = state[0] if isinstance(state, tuple) else state  # (layers * directions, batch, hidden)
         final = hidden[-self.directions :]  # the last layer's final state, each direction
-        return self.head(torch.cat(list(final), dim=1))  # (batch, hidden * directions) -> (batch, 10)
+        logits: torch.Tensor = self.head(torch.cat(list(final), dim=1))  # (batch, hidden * directions) -> (batch, 10)
+        return logits
 
 
 class BinaryAdder(nn.Module):
@@ -110,18 +111,19 @@ class BinaryAdder(nn.Module):
     def forward(self, bits: torch.Tensor) -> torch.Tensor:
         """(batch, steps, 2) of 0/1 -> (batch, steps) logits of the sum bits."""
         outputs, _ = self.rnn(bits)  # (batch, steps, hidden)
-        return self.head(outputs).squeeze(-1)
+        logits: torch.Tensor = self.head(outputs).squeeze(-1)
+        return logits
 
 
 def build_model(task: str, architecture: DigitConfig | AdderConfig | dict[str, Any]) -> nn.Module:
     """Build a model from its task and architecture, given as a config or as a card's dict."""
-    if task == "digits":
-        config = architecture if isinstance(architecture, DigitConfig) else DigitConfig(**architecture)
-        return DigitClassifier(config)
-    if task == "adder":
-        adder = architecture if isinstance(architecture, AdderConfig) else AdderConfig(**architecture)
-        return BinaryAdder(adder)
-    raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    if isinstance(architecture, dict):
+        architecture = (DigitConfig if task == "digits" else AdderConfig)(**architecture)
+    if isinstance(architecture, DigitConfig):
+        return DigitClassifier(architecture)
+    return BinaryAdder(architecture)
 
 
 def architecture_of(model: nn.Module) -> dict[str, Any]:
