@@ -1,6 +1,6 @@
 """One training epoch: rnnlab's tensor pipeline against the seed notebook's, side by side.
 
-    python scripts/bench_epoch.py                       # mnist-lstm-128, batch 500, 3 rounds
+    python scripts/bench_epoch.py                       # mnist-lstm-128, batch 500, 3 rounds, 1 thread
     python scripts/bench_epoch.py --model mnist-gru-128 --rounds 5
 
 The seed read MNIST through torchvision's MNIST dataset with a ToTensor transform in a
@@ -70,7 +70,9 @@ def main() -> None:
     parser.add_argument("--model", default="mnist-lstm-128", choices=list(DIGIT_MODELS))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for both (1 is steadiest on a busy box)")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     data_dir = args.data_dir or default_data_dir()
     data = load_mnist(data_dir)
     recipe = MnistRecipe(batch_size=500)

@@ -93,7 +93,7 @@ def to_inputs(images: torch.Tensor) -> torch.Tensor:
     return images.float().div_(255.0)
 
 
-FLAGGED_ONES = 0.5  # share of the augmented 1s that get a continental flag
+FLAGGED_ONES = 0.3  # share of the augmented 1s that get a continental flag
 PIXEL_CENTRES = torch.stack(
     torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="xy"), dim=-1
 )  # (28 rows, 28 columns, (x, y))

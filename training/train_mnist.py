@@ -41,12 +41,12 @@ class MnistRecipe:
 # The default recipe of each model. Plain RNNs learn slowest: they get smaller batches
 # (more steps), a gentler peak rate and more epochs; gated cells converge in a dozen epochs.
 RECIPES: dict[str, MnistRecipe] = {
-    "mnist-rnn-128": MnistRecipe(epochs=24, batch_size=64, lr=1.5e-3),
+    "mnist-rnn-128": MnistRecipe(epochs=32, batch_size=64, lr=1.5e-3),
     "mnist-rnn-256": MnistRecipe(epochs=22, batch_size=64, lr=1.5e-3),
-    "mnist-rnn-128x2": MnistRecipe(epochs=24, batch_size=64, lr=1.5e-3),
-    "mnist-birnn-128": MnistRecipe(epochs=18, batch_size=64, lr=1.5e-3),
+    "mnist-rnn-128x2": MnistRecipe(epochs=30, batch_size=64, lr=1.5e-3),
+    "mnist-birnn-128": MnistRecipe(epochs=22, batch_size=64, lr=1.5e-3),
     "mnist-lstm-128": MnistRecipe(epochs=12),
-    "mnist-gru-128": MnistRecipe(epochs=12),
+    "mnist-gru-128": MnistRecipe(epochs=14),
     "mnist-bilstm-128": MnistRecipe(epochs=20),
 }
 

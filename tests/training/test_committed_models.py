@@ -8,18 +8,9 @@ from training.checkpoint import load_checkpoint, read_card
 from training.evaluate import evaluate_checkpoint
 from training.mnist import SHARED_MNIST
 from training.model import DIGIT_MODELS
+from training.report import SEED_BASELINE
 
 STORE = Path(__file__).resolve().parents[2] / "models_store"
-# Issue 2's floors: the minimum test accuracy of each committed model.
-FLOORS = {
-    "mnist-rnn-128": 0.985,
-    "mnist-rnn-256": 0.985,
-    "mnist-rnn-128x2": 0.988,
-    "mnist-lstm-128": 0.992,
-    "mnist-gru-128": 0.992,
-    "mnist-birnn-128": 0.988,
-    "mnist-bilstm-128": 0.994,
-}
 
 
 @pytest.mark.parametrize("name", DIGIT_MODELS)
@@ -36,4 +27,4 @@ def test_card_accuracy_equals_a_fresh_evaluation(name):
     fresh = evaluate_checkpoint(STORE / name)
     assert fresh["test_accuracy"] == pytest.approx(card["metrics"]["test_accuracy"], abs=1e-6)
     assert fresh["confusion_matrix"] == card["metrics"]["confusion_matrix"]
-    assert fresh["test_accuracy"] >= FLOORS[name]
+    assert fresh["test_accuracy"] > SEED_BASELINE[name]  # the seed notebook's figure is our floor (DESIGN.md)
