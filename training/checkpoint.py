@@ -36,6 +36,7 @@ def save_checkpoint(model: nn.Module, card: dict[str, Any], directory: str | Pat
     directory.mkdir(parents=True, exist_ok=True)
     weights = directory / WEIGHTS_FILE
     save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, weights)
+    weights.chmod(0o644)  # safetensors writes 0600; a server running as another user must read it
     card = {
         **card,
         "architecture": architecture_of(model),

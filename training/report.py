@@ -106,11 +106,12 @@ def digit_observations(cards: list[dict[str, Any]]) -> list[str]:
     by_name = {card["name"]: card["metrics"]["test_accuracy"] for card in cards}
     best = max(by_name, key=by_name.__getitem__)
     gains = {name: by_name[name] - SEED_BASELINE[name] for name in by_name}
+    biggest = max(gains, key=gains.__getitem__)
     lines = [
         f"- The best digit model is {best} at {pct(by_name[best])}; the seed's best was "
         f"{pct(max(SEED_BASELINE[n] for n in by_name))}.",
         f"- Every model beats its seed figure, by {min(gains.values()) * 100:.2f} to {max(gains.values()) * 100:.2f} "
-        "points; the largest gains are for the plain RNNs, which the seed trained without clipping or schedule.",
+        f"points; the largest gain is {biggest}'s.",
     ]
     errors = np.sum([np.array(card["metrics"]["confusion_matrix"]) for card in cards], axis=0)
     np.fill_diagonal(errors, 0)
@@ -132,20 +133,33 @@ def digit_observations(cards: list[dict[str, Any]]) -> list[str]:
 
 
 def adder_observations(cards: dict[str, dict[str, Any]]) -> list[str]:
-    lines = []
     perfect = [n for n, c in cards.items() if c["metrics"]["bit_accuracy"] == 1.0]
-    lines.append(f"- {len(perfect)} of {len(cards)} adders reach 100 % bit accuracy on every length 1-20.")
-    for name, card in cards.items():
-        long = card["metrics"]["long"]
-        worst = min(long["random_exact"] + long["adversarial_exact"])
-        if worst == 1.0:
-            lines.append(f"- {name} adds 10,000-bit numbers exactly, random and adversarial alike.")
-        else:
-            pairs = ", ".join(
-                f"{length} bits: {r * 100:.0f} % / {a * 100:.0f} %"
-                for length, r, a in zip(long["lengths"], long["random_exact"], long["adversarial_exact"], strict=True)
-            )
-            lines.append(f"- {name} is exact less often on long inputs (random / adversarial: {pairs}).")
+    exact_long = [
+        n
+        for n, c in cards.items()
+        if min(c["metrics"]["long"]["random_exact"] + c["metrics"]["long"]["adversarial_exact"]) == 1.0
+    ]
+    lines = [
+        f"- {len(perfect)} of {len(cards)} adders reach 100 % bit accuracy on every length 1-20.",
+        f"- {len(exact_long)} add 10,000-bit numbers exactly, random and adversarial alike: {', '.join(exact_long)}.",
+    ]
+    for name in cards.keys() - set(exact_long):
+        card = cards[name]
+        long, by_length = card["metrics"]["long"], card["metrics"]["by_length"]
+        pairs = ", ".join(
+            f"{length:,} bits: {r * 100:.0f} % / {a * 100:.0f} %"
+            for length, r, a in zip(long["lengths"], long["random_exact"], long["adversarial_exact"], strict=True)
+        )
+        lines.append(
+            f"- {name} falls to {by_length['bit_accuracy'][-1] * 100:.1f} % bit accuracy at length 20 and is "
+            f"rarely exact on long inputs (random / adversarial: {pairs})."
+        )
+    if "adder-lstm-5-len3" in cards.keys() - set(exact_long):
+        lines.append(
+            "- Length 3 holds only 16 distinct examples, whose last column is always (0, 0): training never shows "
+            "the len3 model a carry held across a non-zero column, so what it does from length 4 up is left to "
+            "its initial weights; seed restarts chosen by validation are the only lever inside its regime."
+        )
     return lines
 
 
