@@ -4,6 +4,9 @@
     def list_models(registry: RegistryDep) -> list[ModelSummary]: ...
 
     result = await run_in_pool(request, classify_batch, models, images)   # CPU work off the event loop
+
+The dependencies are `async def` although they never await: FastAPI runs a plain `def` dependency
+in the thread pool, and three thread hops per request cost more than the rest of /add.
 """
 
 import threading
@@ -25,12 +28,12 @@ T = TypeVar("T")
 Args = TypeVarTuple("Args")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_registry(request: Request) -> Registry:
+async def get_registry(request: Request) -> Registry:
     """The zoo the lifespan loaded; 503 while it is not loaded (so never a half-loaded zoo)."""
     registry: Registry | None = getattr(request.app.state, "registry", None)
     if registry is None:
@@ -38,7 +41,7 @@ def get_registry(request: Request) -> Registry:
     return registry
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
@@ -51,7 +54,7 @@ MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 async def run_in_pool(request: Request, function: Callable[[Unpack[Args]], T], *args: Unpack[Args]) -> T:
     """Run CPU-bound `function(*args)` in anyio's thread pool, at most RNNLAB_INFERENCE_CONCURRENCY at once."""
     limiter: CapacityLimiter = request.app.state.limiter
-    threads = get_settings(request).torch_threads
+    threads = request.app.state.settings.torch_threads
     return await anyio.to_thread.run_sync(partial(with_torch_threads, threads, function, *args), limiter=limiter)
 
 

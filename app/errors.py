@@ -15,6 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from app.batching import BatcherStopped, BatchFailed
+
 log = logging.getLogger("uvicorn.error")  # uvicorn's own handler prints it; no logging setup to maintain
 
 
@@ -43,6 +45,13 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(validation_body(exc.errors()), 422)
 
 
+async def batch_error(request: Request, exc: Exception) -> JSONResponse:
+    """503 while shutting down (BatcherStopped); 500 when a batch's forward pass raised (BatchFailed)."""
+    if not isinstance(exc, BatcherStopped | BatchFailed):
+        raise exc
+    return JSONResponse({"detail": str(exc)}, exc.status_code)
+
+
 async def internal_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(
@@ -53,4 +62,6 @@ async def internal_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
+    for batch_exception in (BatcherStopped, BatchFailed):
+        app.add_exception_handler(batch_exception, batch_error)
     app.add_exception_handler(Exception, internal_error)  # Starlette runs it outermost, for bugs only

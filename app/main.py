@@ -6,8 +6,11 @@
     from app.main import create_app                         # tests build apps with their own settings
     from app.settings import Settings
     with TestClient(create_app(Settings(max_bits=64))) as client: ...
+
+The lifespan also starts a micro-batcher per model group (app/batching.py) and stops it on shutdown.
 """
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +21,7 @@ from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from app.batching import ModelBatchers
 from app.errors import install_error_handlers
 from app.limits import BodyLimitMiddleware
 from app.metrics import Metrics, MetricsMiddleware
@@ -46,7 +50,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.error("rnnlab cannot start: %s", error)
         raise
     app.state.limiter = CapacityLimiter(settings.inference_concurrency)
+    if settings.micro_batching:  # a collector task per model group, on this event loop
+        app.state.batchers = ModelBatchers.start(registry, settings, app.state.limiter)
     app.state.registry = registry
+    # What is loaded now lives as long as the process: move it out of the garbage collector's sight.
+    # A full collection would otherwise walk its ~200,000 objects: a pause of 50-150 ms in a request.
+    gc.collect()
+    gc.freeze()
     log.info(
         "rnnlab loaded %d models from %s in %.2f s (default digit model %s, default adder %s)",
         len(registry.models),
@@ -56,7 +66,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         registry.default_adder,
     )
     yield
+    gc.unfreeze()  # a test process starts many apps: let the garbage collector see this one's again
     app.state.registry = None
+    if app.state.batchers is not None:  # uvicorn has let in-flight requests finish; anything left fails with 503
+        await app.state.batchers.stop()
+        app.state.batchers = None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -65,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.registry = None  # /health/ready answers 503 until the lifespan sets it
+    app.state.batchers = None  # ModelBatchers while the lifespan runs, if RNNLAB_MICRO_BATCHING
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # added last: outermost, sees every status

@@ -19,7 +19,7 @@ import base64
 import io
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 FORMATS = "PNG, JPEG, GIF, BMP, WebP"
 SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF87a": "GIF", b"GIF89a": "GIF", b"BM": "BMP"}
@@ -66,6 +66,8 @@ def load_image(data: bytes, max_pixels: int) -> Image.Image:
         image = Image.open(io.BytesIO(data), formats=[kind])  # reads the header only
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:  # the warning, if made an error
         raise ImageRejected(413, f"image has too many pixels; the limit is {max_pixels:,}") from error
+    except UnidentifiedImageError as error:  # its message names a BytesIO object: no use to the client
+        raise ImageRejected(400, f"cannot read the {kind} header: it is malformed, truncated or zero-sized") from error
     except Exception as error:  # PIL raises many types on malformed headers
         raise ImageRejected(400, f"cannot read the {kind} header: {error}") from error
     width, height = image.size
@@ -202,12 +204,16 @@ def otsu_threshold(values: np.ndarray) -> float:
 
 def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
     """Grow a (h, w) boolean or grey image by a (2 radius + 1)-square maximum, rows then columns."""
-    grown = mask
-    for axis in (0, 1):
-        pad = [(0, 0), (0, 0)]
-        pad[axis] = (radius, radius)
-        windows = np.lib.stride_tricks.sliding_window_view(np.pad(grown, pad, mode="edge"), 2 * radius + 1, axis=axis)
-        grown = windows.max(axis=-1)
+    return grow_rows(grow_rows(mask, radius).T, radius).T
+
+
+def grow_rows(image: np.ndarray, radius: int) -> np.ndarray:
+    """Each row -> the maximum of the rows within `radius` of it (the window clipped at the edges,
+    which is what padding with the edge rows gives), by shifted maxima: no padded copies."""
+    grown = image.copy()
+    for shift in range(1, min(radius, len(image) - 1) + 1):
+        np.maximum(grown[shift:], image[:-shift], out=grown[shift:])
+        np.maximum(grown[:-shift], image[shift:], out=grown[:-shift])
     return grown
 
 
@@ -282,14 +288,22 @@ def drop_small_parts(ink: np.ndarray) -> np.ndarray:
 
 
 def label_components(mask: np.ndarray) -> np.ndarray:
-    """8-connected components of a small (h, w) boolean grid -> (h, w) labels, 0 for background."""
+    """8-connected components of a small (h, w) boolean grid -> (h, w) labels, 0 for background.
+
+    Each component is labelled 1 + the flat index of its first cell. Labels spread to neighbours
+    (the smallest wins) and jump: a label names a cell of the same component, whose own label is
+    no larger, so taking it skips along the component (log-many rounds rather than its length).
+    """
     height, width = mask.shape
     none = height * width + 1
     labels = np.where(mask, np.arange(1, none).reshape(height, width), none)
-    while True:  # spread the smallest label through each component
-        padded = np.pad(labels, 1, constant_values=none)
-        shifted = [padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)]
-        spread = np.where(mask, np.minimum.reduce(shifted), none)
+    padded = np.full((height + 2, width + 2), none)
+    while True:
+        padded[1:-1, 1:-1] = labels
+        rows = np.minimum(np.minimum(padded[:-2], padded[1:-1]), padded[2:])  # (h, w + 2): 3 rows' minimum
+        spread = np.where(mask, np.minimum(np.minimum(rows[:, :-2], rows[:, 1:-1]), rows[:, 2:]), none)
+        for _ in range(2):  # background cells name index h * w: `none` again
+            spread = np.append(spread.ravel(), none)[spread - 1]
         if np.array_equal(spread, labels):
             return np.where(mask, labels, 0)
         labels = spread

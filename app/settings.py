@@ -1,14 +1,17 @@
 """Every knob of the service, read once from the environment (prefix RNNLAB_).
 
     RNNLAB_MODELS_DIR=/srv/models RNNLAB_MAX_BITS=2000 uvicorn app.main:app
+    RNNLAB_MICRO_BATCHING=false uvicorn app.main:app      # one forward pass per request
 
     from app.settings import Settings
     Settings(max_upload_bytes=1024)      # tests pass overrides directly
+
+Each field is one variable: `max_bits` is RNNLAB_MAX_BITS.
 """
 
 from pathlib import Path
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, NonNegativeFloat, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The checkpoints committed next to the package (the repo's models_store/), so that the
@@ -37,3 +40,10 @@ class Settings(BaseSettings):
     torch_threads: PositiveInt = Field(default=1)
     # Preprocessing and inference calls running at once in the thread pool; the rest wait their turn.
     inference_concurrency: PositiveInt = Field(default=4)
+    # Run concurrent /classify and /add requests for the same models in one forward pass (app/batching.py).
+    micro_batching: bool = Field(default=True)
+    # How long a batch may wait, in ms, for /classify requests whose images are still being preprocessed;
+    # a request with none on their way runs at once.
+    batch_wait_ms: NonNegativeFloat = Field(default=1.5, le=1000)
+    # The most requests in one forward pass.
+    max_batch: PositiveInt = Field(default=64, le=4096)

@@ -1,23 +1,28 @@
 """POST /add: two bit strings -> the adder's sum, checked against Python's integers.
 
     curl -H 'content-type: application/json' -d '{"a": "1011", "b": "110"}' localhost:8000/add
+
+Sums of the same width share a forward pass with concurrent requests (app/batching.py).
 """
+
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 
-from app.deps import MetricsDep, RegistryDep, SettingsDep, run_in_pool
-from app.predict import add_batch
+from app.batching import add_one
+from app.deps import MetricsDep, RegistryDep, SettingsDep
 from app.registry import UnknownModel
 from app.schemas import AddRequest, AddResponse, error_responses
 
 router = APIRouter(prefix="/add", tags=["adder"])
+MAX_NAME = 100  # characters in `model`, as /classify's
 
 ERRORS = error_responses(
     e400="a body that cannot be read as text",
     e404="unknown adder",
     e413="a body over RNNLAB_MAX_UPLOAD_BYTES",
-    e422="a or b is empty, not binary, or longer than RNNLAB_MAX_BITS; an extra field",
+    e422="a or b empty, not binary or over RNNLAB_MAX_BITS; an extra field; a model name over 100 characters",
 )
 
 
@@ -30,24 +35,33 @@ async def add(
         model = registry.adder_model(body.model)
     except UnknownModel as error:
         raise HTTPException(404, str(error)) from error
-    result = (await run_in_pool(request, add_batch, model, [(body.a, body.b)]))[0]  # a batch of one
+    result = await add_one(request, model, body.a, body.b)  # batched with sums of the same width
     metrics.additions.labels(result.model, str(result.correct).lower()).inc()
     metrics.added_bits.labels(result.model).inc(result.bits)
     return result
 
 
 def check_lengths(body: AddRequest, max_bits: int) -> None:
-    """422, in the same shape as pydantic's own errors, for an operand over the RNNLAB_MAX_BITS cap."""
+    """422, in the same shape as pydantic's own errors, for an operand over the RNNLAB_MAX_BITS cap,
+    or a model name too long to be one (the 404 for an unknown name would echo it)."""
     errors = [
-        {
-            "type": "string_too_long",
-            "loc": ("body", field),
-            "msg": f"has {len(bits)} bits; at most {max_bits} are allowed (RNNLAB_MAX_BITS)",
-            "input": None,  # never echo a long input back
-            "ctx": {"max_length": max_bits},
-        }
+        too_long(field, f"has {len(bits)} bits; at most {max_bits} are allowed (RNNLAB_MAX_BITS)", max_bits)
         for field, bits in (("a", body.a), ("b", body.b))
         if len(bits) > max_bits
     ]
+    if body.model is not None and len(body.model) > MAX_NAME:
+        errors.append(
+            too_long("model", f"has {len(body.model)} characters; a model's name has at most {MAX_NAME}", MAX_NAME)
+        )
     if errors:
         raise RequestValidationError(errors)
+
+
+def too_long(field: str, message: str, limit: int) -> dict[str, Any]:
+    return {
+        "type": "string_too_long",
+        "loc": ("body", field),
+        "msg": message,
+        "input": None,  # never echo a long input back
+        "ctx": {"max_length": limit},
+    }

@@ -1,21 +1,25 @@
 """POST /classify: an uploaded image -> the digit, from one model, the ensemble or all of them.
 
     curl -F file=@digit.png 'localhost:8000/classify?model=all'
+
+The image is preprocessed in the thread pool, then classified in a micro-batch with concurrent
+requests for the same models (app/batching.py).
 """
 
 from typing import Annotated
 
-import numpy as np
 from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
 
+from app.batching import classify_one, expect_image
 from app.deps import MetricsDep, RegistryDep, SettingsDep, run_in_pool
 from app.metrics import Metrics
-from app.predict import ZooAnswer, classify_batch
+from app.predict import ZooAnswer
 from app.preprocess import ImageRejected, preprocess, to_png_data_url
-from app.registry import UnknownModel
+from app.registry import MODEL_NAME, UnknownModel
 from app.schemas import ClassifyAllResponse, ClassifyResponse, Prediction, error_responses
 
 router = APIRouter(prefix="/classify", tags=["digits"])
+MAX_NAME = 100  # characters in `model`
 
 ModelChoice = Annotated[
     str | None,
@@ -23,6 +27,9 @@ ModelChoice = Annotated[
         description="a digit model's name; `ensemble` (mean of every model's probabilities); "
         "`all` (every model's answer plus the ensemble). Default: the best model by test accuracy.",
         examples=["mnist-bilstm-128", "ensemble", "all"],
+        min_length=1,
+        max_length=MAX_NAME,  # an unknown name is echoed in the 404's detail: keep it short
+        pattern=MODEL_NAME.pattern,
     ),
 ]
 ImageFile = Annotated[
@@ -37,7 +44,7 @@ ERRORS = error_responses(
     e404="unknown model",
     e413="too many bytes or too many pixels",
     e415="not an image type the service decodes",
-    e422="no `file` field, or an image without ink",
+    e422="no `file` field, several, or an image without ink; a malformed `model`",
 )
 
 
@@ -54,15 +61,24 @@ async def classify(
         models = registry.digit_models(model)
     except UnknownModel as error:
         raise HTTPException(404, str(error)) from error
+    await check_one_file(request)
     data = await file.read()  # already capped by BodyLimitMiddleware as it arrived
     try:
-        pixels = await run_in_pool(request, preprocess, data, settings.max_pixels)  # (28, 28) float32 in [0, 1]
+        with expect_image(request, models):  # the batcher may wait for this image
+            pixels = await run_in_pool(request, preprocess, data, settings.max_pixels)  # (28, 28) float32 in [0, 1]
     except ImageRejected as error:
         raise HTTPException(error.status_code, error.detail) from error
-    answer = (await run_in_pool(request, classify_batch, models, pixels[np.newaxis]))[0]  # a batch of one
+    answer = await classify_one(request, models, pixels)  # batched with concurrent requests (RNNLAB_MICRO_BATCHING)
     response = shape_response(model, answer, to_png_data_url(pixels))
     count_predictions(metrics, response)
     return response
+
+
+async def check_one_file(request: Request) -> None:
+    """422 for several `file` parts: FastAPI would silently classify the last one."""
+    files = (await request.form()).getlist("file")  # the form FastAPI parsed, cached on the request
+    if len(files) > 1:
+        raise HTTPException(422, f"send one image in the `file` field; this request has {len(files)}")
 
 
 def shape_response(choice: str | None, answer: ZooAnswer, preview: str) -> ClassifyResponse | ClassifyAllResponse:
