@@ -2,7 +2,6 @@
 
 import random
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,8 @@ from training.bits import (
 from training.checkpoint import load_checkpoint
 from training.model import BinaryAdder
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 STORE = Path(__file__).resolve().parents[2] / "models_store"
 LONG_INPUT_ADDERS = ("adder-lstm-3", "adder-lstm-10", "adder-lstm-5-mse", "adder-lstm-5-bce")
 bit_strings = st.text(alphabet="01", min_size=1, max_size=300)
@@ -34,15 +35,6 @@ def adder(request: pytest.FixtureRequest) -> BinaryAdder:
     model, _ = load_checkpoint(STORE / request.param)  # committed checkpoints: a missing one is a failure
     assert isinstance(model, BinaryAdder)
     return model
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    """One intra-op thread: an adder's tiny per-step kernels only lose on more, badly on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def expected_sum(a: str, b: str) -> str:

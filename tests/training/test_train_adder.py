@@ -1,7 +1,6 @@
 """training.train_adder: dry runs of every adder, checkpoint round trips, and the committed adders' cards."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,17 +10,10 @@ from training.checkpoint import load_checkpoint
 from training.model import ADDER_MODELS, BinaryAdder
 from training.train_adder import ADDER_RECIPES, adder_metrics, draw_batch, loss_of, main
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 STORE = Path(__file__).resolve().parents[2] / "models_store"
 LONG_INPUT_ADDERS = ("adder-lstm-3", "adder-lstm-10", "adder-lstm-5-mse", "adder-lstm-5-bce")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    """One intra-op thread: an adder's tiny per-step kernels only lose on more, badly on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
