@@ -12,6 +12,7 @@ import gzip
 import math
 import struct
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -137,18 +138,15 @@ def augment(images: torch.Tensor, labels: torch.Tensor, generator: torch.Generat
     """
     images = add_flags(images, labels == 1, generator)
     n = images.shape[0]
-
-    def uniform(low: float, high: float) -> torch.Tensor:
-        return torch.rand(n, generator=generator) * (high - low) + low
-
-    angle = uniform(-0.2, 0.2)  # radians, about ±11°
-    shear = uniform(-0.3, 0.3)  # slant
-    scale = uniform(0.85, 1.1)
+    draw = partial(uniform, n, generator=generator)  # draw(low, high): one value per image
+    angle = draw(-0.2, 0.2)  # radians, about ±11°
+    shear = draw(-0.3, 0.3)  # slant
+    scale = draw(0.85, 1.1)
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
     theta = torch.stack(
         [
-            torch.stack([cos, -sin + shear * cos, uniform(-0.12, 0.12)], dim=1),
-            torch.stack([sin, cos + shear * sin, uniform(-0.12, 0.12)], dim=1),
+            torch.stack([cos, -sin + shear * cos, draw(-0.12, 0.12)], dim=1),
+            torch.stack([sin, cos + shear * sin, draw(-0.12, 0.12)], dim=1),
         ],
         dim=1,
     )  # (batch, 2, 3) affine maps from output to input coordinates
@@ -156,5 +154,5 @@ def augment(images: torch.Tensor, labels: torch.Tensor, generator: torch.Generat
     warped = F.grid_sample(images.unsqueeze(1), grid, align_corners=False, padding_mode="zeros")
     # Thicken strokes in a random share of the batch, by a random amount.
     thick = F.max_pool2d(warped, 3, stride=1, padding=1)
-    amount = (uniform(-1.0, 1.0).clamp(min=0.0)).view(n, 1, 1, 1)
+    amount = (draw(-1.0, 1.0).clamp(min=0.0)).view(n, 1, 1, 1)
     return (warped + amount * (thick - warped)).squeeze(1)
