@@ -18,7 +18,16 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image, ImageDraw
 
-from app.preprocess import ImageRejected, load_image, preprocess, to_mnist, to_png_data_url
+from app.preprocess import (
+    ImageRejected,
+    load_image,
+    mnist_as_is,
+    open_image,
+    prepare,
+    preprocess,
+    to_mnist,
+    to_png_data_url,
+)
 
 MAX_PIXELS = 40_000_000
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
@@ -91,6 +100,38 @@ def test_mnist_like_input_comes_out_unchanged(four: np.ndarray) -> None:
     again = to_mnist(Image.fromarray(np.rint(four * 255).astype(np.uint8), "L"))
     assert_same_digit(again, four, tolerance=0.005)
     assert np.abs(again - four).max() <= 0.11  # only the faintest edge pixels (< 10 % ink) may change
+
+
+def mnist_form(four: np.ndarray) -> np.ndarray:
+    """The reference "4" as MNIST stores a digit: (28, 28) uint8, light on exactly black."""
+    return np.rint(four * 255).astype(np.uint8)
+
+
+def test_an_upload_in_mnist_form_is_used_as_is(four: np.ndarray) -> None:
+    digit = mnist_form(four)
+    for image in (Image.fromarray(digit, "L"), Image.fromarray(digit, "L").convert("RGB")):
+        pixels = preprocess(encode(image), MAX_PIXELS)
+        assert pixels.dtype == np.float32
+        np.testing.assert_array_equal(pixels, digit.astype(np.float32) / 255)  # bit for bit, as training scales
+
+
+@pytest.mark.parametrize(
+    ("change", "tolerance"),
+    [
+        pytest.param(lambda d: 255 - d, 0.03, id="dark-on-light"),
+        pytest.param(lambda d: np.roll(d, 3, axis=1), 0.03, id="off-centre"),
+        pytest.param(lambda d: (d * 0.5).astype(np.uint8), 0.03, id="faint"),
+        pytest.param(lambda d: np.maximum(d, 6), 0.03, id="grey-background"),
+        pytest.param(  # halved, then scaled back up by the pipeline: blurred twice
+            lambda d: np.pad(np.asarray(Image.fromarray(d).resize((14, 14))), 7), 0.06, id="small"
+        ),
+    ],
+)
+def test_other_28x28_uploads_take_the_full_pipeline(change, tolerance: float, four: np.ndarray) -> None:
+    """Not MNIST's form: the full pipeline runs, and gives back the reference digit."""
+    data = encode(Image.fromarray(change(mnist_form(four)), "L"))
+    assert mnist_as_is(open_image(data, MAX_PIXELS)) is None
+    assert_same_digit(preprocess(data, MAX_PIXELS), four, tolerance)
 
 
 def test_light_on_dark_equals_dark_on_light(four: np.ndarray) -> None:
@@ -363,35 +404,50 @@ def test_corrupted_images_give_mnist_input_or_rejected(fmt: str, flips: list[tup
 
 
 @pytest.fixture(scope="module")
-def mnist_through_png() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The first 1,000 MNIST test images: raw (uint8), through PNG and preprocess (float), labels."""
+def mnist_pngs() -> tuple[np.ndarray, list[bytes], np.ndarray]:
+    """The first 1,000 MNIST test images: raw (uint8), as PNG files, and their labels."""
     from training.mnist import load_test_set
 
     if not (SHARED / "mnist").is_dir():
         pytest.skip(f"no MNIST in {SHARED / 'mnist'}")
     images, labels = (tensor[:1000].numpy() for tensor in load_test_set(SHARED / "mnist"))
-    through = np.stack([preprocess(encode(Image.fromarray(image)), MAX_PIXELS) for image in images])
-    return images, through, labels
+    return images, [encode(Image.fromarray(image)) for image in images], labels
 
 
-def test_mnist_digits_pass_through_nearly_unchanged(mnist_through_png) -> None:
-    images, through, _ = mnist_through_png
-    assert float(np.abs(through - images / 255).mean()) < 0.01
+def test_every_mnist_digit_is_used_as_is(mnist_pngs) -> None:
+    """MNIST's own digits are in MNIST's form: the service feeds them to the models unchanged."""
+    images, pngs, _ = mnist_pngs
+    through = np.stack([preprocess(png, MAX_PIXELS) for png in pngs])
+    np.testing.assert_array_equal(through, images.astype(np.float32) / 255)
+
+
+@pytest.fixture(scope="module")
+def mnist_through_pipeline(mnist_pngs) -> np.ndarray:
+    """The same 1,000 digits through the full pipeline, as if they were not in MNIST's form."""
+    _, pngs, _ = mnist_pngs
+    return np.stack([prepare(open_image(png, MAX_PIXELS)) for png in pngs])
+
+
+def test_the_full_pipeline_leaves_mnist_digits_nearly_unchanged(mnist_pngs, mnist_through_pipeline) -> None:
+    images, _, _ = mnist_pngs
+    assert float(np.abs(mnist_through_pipeline - images / 255).mean()) < 0.01
 
 
 @pytest.mark.slow
-def test_best_model_is_as_accurate_on_mnist_pngs_as_on_tensors(mnist_through_png, models_dir: Path) -> None:
-    """Over 1,000 MNIST test images saved as PNG, within 0.3 points of the raw-tensor accuracy."""
+def test_best_model_is_as_accurate_through_the_pipeline_as_on_tensors(
+    mnist_pngs, mnist_through_pipeline, models_dir: Path
+) -> None:
+    """Over 1,000 MNIST test images put through the full pipeline, within 0.3 points of the raw-tensor accuracy."""
     from app.predict import digit_probabilities
     from training.checkpoint import checkpoint_dirs, load_checkpoint, read_card
 
-    images, through, labels = mnist_through_png
+    images, _, labels = mnist_pngs
     digits = [d for d in checkpoint_dirs(models_dir) if read_card(d)["task"] == "digits"]
     best = max(digits, key=lambda d: read_card(d)["metrics"]["test_accuracy"])
     model, _ = load_checkpoint(best)
     on_tensors = (digit_probabilities(model, images.astype(np.float32) / 255).argmax(1) == labels).mean()
-    on_pngs = (digit_probabilities(model, through).argmax(1) == labels).mean()
-    assert abs(on_pngs - on_tensors) * 100 <= 0.3, f"{best.name}: {on_pngs:.2%} through PNGs, {on_tensors:.2%} raw"
+    through = (digit_probabilities(model, mnist_through_pipeline).argmax(1) == labels).mean()
+    assert abs(through - on_tensors) * 100 <= 0.3, f"{best.name}: {through:.2%} through it, {on_tensors:.2%} raw"
 
 
 @pytest.mark.slow
