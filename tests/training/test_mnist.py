@@ -4,8 +4,9 @@ import struct
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
-from training.mnist import add_flags, augment, load_mnist, read_idx, to_inputs
+from training.mnist import add_flags, augment, load_mnist, read_idx, spread_maximum, to_inputs
 
 
 def write_idx(path, array, type_code=0x08):
@@ -73,3 +74,21 @@ def test_add_flags_draws_only_on_chosen_ones_and_only_adds_ink():
     # The flag starts at the top of the stroke and runs down to the left.
     ink_left_of_stem = flagged[changed][:, 4:14, :14].sum((1, 2))
     assert torch.all(ink_left_of_stem > 1.0)
+
+
+def test_add_flags_draws_the_same_numbers_whatever_the_labels():
+    """The draws do not depend on how many 1s a batch holds: augmenting later batches stays the same."""
+    images = to_inputs(torch.randint(0, 256, (16, 28, 28), dtype=torch.uint8))
+    after = []
+    for is_one in (torch.zeros(16, dtype=torch.bool), torch.ones(16, dtype=torch.bool)):
+        generator = torch.Generator().manual_seed(5)
+        add_flags(images, is_one, generator)
+        after.append(torch.rand(4, generator=generator))
+    assert torch.equal(after[0], after[1])
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 28, 28), (7, 1, 28, 28), (3, 5, 9), (2, 1, 1)])
+def test_spread_maximum_is_max_pool_3x3(shape):
+    images = torch.rand(shape) * (torch.rand(shape) > 0.6)
+    pooled = F.max_pool2d(images.view(-1, 1, *shape[-2:]), 3, stride=1, padding=1).view(shape)
+    assert torch.equal(spread_maximum(images), pooled)
