@@ -47,13 +47,15 @@ def pct(value: float) -> str:
 
 
 def digit_table(cards: list[dict[str, Any]]) -> list[str]:
-    rows = ["| model | test accuracy | seed | gain | parameters | epochs (best) | training time |", "|" + " --- |" * 7]
+    header = "| model | test accuracy | seed | gain | parameters | epochs (best) | precision | training time |"
+    rows = [header, "|" + " --- |" * 8]
     for card in cards:
         accuracy, training = card["metrics"]["test_accuracy"], card["training"]
         rows.append(
             f"| {card['name']} | **{pct(accuracy)}** | {pct(SEED_BASELINE[card['name']])} | "
             f"+{(accuracy - SEED_BASELINE[card['name']]) * 100:.2f} | {card['parameters']:,} | "
-            f"{training['epochs']} ({training['best_epoch']}) | {training['duration_seconds']:.0f} s |"
+            f"{training['epochs']} ({training['best_epoch']}) | {training['precision']} | "
+            f"{training['duration_seconds']:.0f} s |"
         )
     return rows
 
@@ -182,6 +184,9 @@ def write_report(store: Path) -> Path:
         plot_digit_curves(digits, plots / "digits_validation.png")
         lines += [
             "## Digits (MNIST, 10,000 test images)",
+            "",
+            "Training time is each model's own, in one single-threaded process (`--jobs` runs several at once).",
+            "Test accuracy is measured in float32, as the service runs the models, whatever the training precision.",
             "",
             *digit_table(digits),
             "",

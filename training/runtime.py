@@ -1,4 +1,4 @@
-"""What every trainer shares: device choice, seeding, thread count, package versions."""
+"""What every trainer shares: device choice, mixed precision, seeding, thread count, package versions."""
 
 import platform
 import random
@@ -13,6 +13,15 @@ PACKAGES = ("torch", "numpy", "safetensors", "rnnlab")
 
 def pick_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def native_bfloat16(device: torch.device) -> bool:
+    """Whether the hardware computes bfloat16 natively (CUDA; CPUs with AVX512-BF16 or AMX).
+    Elsewhere bfloat16 is emulated, and slower than float32."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu's, private: probed, not required
+    return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
 
 
 def seed_everything(seed: int) -> torch.Generator:

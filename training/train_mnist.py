@@ -24,7 +24,7 @@ from training.checkpoint import save_checkpoint
 from training.evaluate import digit_metrics, evaluate
 from training.mnist import Mnist, augment, load_mnist, to_inputs
 from training.model import DIGIT_MODELS, build_model
-from training.runtime import package_versions, pick_device, seed_everything
+from training.runtime import native_bfloat16, package_versions, pick_device, seed_everything
 
 
 @dataclass(frozen=True)
@@ -35,19 +35,22 @@ class MnistRecipe:
     weight_decay: float = 1e-4
     clip_norm: float = 1.0  # gradient-norm clip; vanilla RNNs need it
     augment_share: float = 0.5  # share of each batch that is randomly warped and thickened
+    mixed_precision: bool = True  # bfloat16 autocast where native (runtime.native_bfloat16), else float32
     seed: int = 0
 
 
-# The default recipe of each model. Plain RNNs learn slowest: they get smaller batches
-# (more steps), a gentler peak rate and more epochs; gated cells converge in a dozen epochs.
+# The default recipe of each model, listed from the longest training to the shortest (the order
+# in which --jobs starts them). Plain RNNs learn slowest: they get smaller batches (more steps), a
+# gentler peak rate and more epochs; gated cells converge in a dozen or two epochs. The two-layer
+# RNN reached the same accuracy with batch 128 in 44 epochs as with batch 64 in 30, in less time.
 RECIPES: dict[str, MnistRecipe] = {
-    "mnist-rnn-128": MnistRecipe(epochs=32, batch_size=64, lr=1.5e-3),
+    "mnist-bilstm-128": MnistRecipe(epochs=24),
+    "mnist-rnn-128x2": MnistRecipe(epochs=44, batch_size=128, lr=2e-3),
+    "mnist-birnn-128": MnistRecipe(epochs=28, batch_size=64, lr=1.5e-3),
+    "mnist-rnn-128": MnistRecipe(epochs=40, batch_size=64, lr=1.5e-3),
     "mnist-rnn-256": MnistRecipe(epochs=22, batch_size=64, lr=1.5e-3),
-    "mnist-rnn-128x2": MnistRecipe(epochs=30, batch_size=64, lr=1.5e-3),
-    "mnist-birnn-128": MnistRecipe(epochs=22, batch_size=64, lr=1.5e-3),
-    "mnist-lstm-128": MnistRecipe(epochs=12),
     "mnist-gru-128": MnistRecipe(epochs=14),
-    "mnist-bilstm-128": MnistRecipe(epochs=20),
+    "mnist-lstm-128": MnistRecipe(epochs=12),
 }
 
 
@@ -62,6 +65,7 @@ def train_one_epoch(
 ) -> list[float]:
     """One pass over the training images in a seeded order; returns the loss of each step."""
     device = next(model.parameters()).device
+    mixed = recipe.mixed_precision and native_bfloat16(device)
     model.train()
     order = torch.randperm(len(data.train_images), generator=generator)
     losses = []
@@ -72,7 +76,9 @@ def train_one_epoch(
         if warp:
             x[:warp] = augment(x[:warp], data.train_labels[batch[:warp]], generator)
         y = data.train_labels[batch]
-        loss = F.cross_entropy(model(x.to(device)), y.to(device))
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=mixed):
+            logits = model(x.to(device))  # the recurrent layers in bfloat16; the weights stay float32
+        loss = F.cross_entropy(logits.float(), y.to(device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), recipe.clip_norm)
@@ -127,6 +133,7 @@ def train(name: str, data: Mnist, recipe: MnistRecipe, out: Path) -> dict[str, A
             "best_epoch": best_epoch,
             "duration_seconds": round(duration, 1),
             "device": str(device),
+            "precision": "bfloat16 autocast" if recipe.mixed_precision and native_bfloat16(device) else "float32",
             "versions": package_versions(),
             "data": f"MNIST: {len(data.train_images)} train / {len(data.val_images)} validation / "
             f"{len(data.test_images)} test",
@@ -157,7 +164,8 @@ def main(
     if jobs > 1 and len(names) > 1:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(jobs, mp_context=context, initializer=torch.set_num_threads, initargs=(1,)) as pool:
-            shares = [pool.submit(main, [name], out, overrides, data_dir, dry_run) for name in names]
+            longest_first = sorted(names, key=list(RECIPES).index)  # the last to start is a short one
+            shares = [pool.submit(main, [name], out, overrides, data_dir, dry_run) for name in longest_first]
             return [share.result()[0] for share in shares]
     if dry_run:
         data, overrides = synthetic_mnist(), {**overrides, "epochs": 1, "batch_size": 64}
