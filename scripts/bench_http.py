@@ -54,10 +54,11 @@ async def bare_ready() -> dict[str, str]:
 # ---- the requests: raw HTTP/1.1, built once ----
 
 
-def digit_pngs(count: int) -> list[bytes]:
-    """Small PNGs (about 250 bytes) of handwritten digits: MNIST's test images if ../shared/mnist has
-    them, drawn 7s otherwise."""
-    from PIL import Image, ImageDraw
+def digit_pngs(count: int, inverted: bool = False) -> list[bytes]:
+    """Small 28x28 PNGs (about 250 bytes) of handwritten digits: MNIST's test images if ../shared/mnist
+    has them, drawn 7s otherwise. As they are, they are in MNIST's form, which the service takes as is;
+    `inverted` (dark ink on white, as on paper) sends them through the full preprocessing."""
+    from PIL import Image, ImageDraw, ImageOps
 
     if MNIST_IMAGES.is_file():
         from training.mnist import read_idx
@@ -69,6 +70,8 @@ def digit_pngs(count: int) -> list[bytes]:
             ImageDraw.Draw(image).line([(6, 6 + shift % 4), (22, 6), (12, 23)], fill=255, width=3)
     pngs = []
     for image in images:
+        if inverted:
+            image = ImageOps.invert(image)
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
         pngs.append(buffer.getvalue())
@@ -95,6 +98,7 @@ def workloads(distinct: int = 64) -> dict[str, list[tuple[bytes, str]]]:
     numbers = [((i * 2654435761) % 2**32, (i * 40503 * 65537) % 2**32) for i in range(distinct)]  # 32-bit
     return {
         "classify": [(classify_request(png), "") for png in digit_pngs(distinct)],
+        "classify-inverted": [(classify_request(png), "") for png in digit_pngs(distinct, inverted=True)],
         "add": [(add_request(a, b), f"{a + b:033b}") for a, b in numbers],
     }
 

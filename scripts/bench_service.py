@@ -170,7 +170,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per server and concurrency; 0: the load only")
     parser.add_argument("--round-requests", type=int, default=1000, help="requests in one round")
     parser.add_argument("--requests", type=int, default=5000, help="requests in the load phase (c=64)")
-    parser.add_argument("--endpoints", nargs="+", default=["classify", "add"], choices=["classify", "add"])
+    parser.add_argument(
+        "--endpoints",
+        nargs="+",
+        default=["classify", "add"],
+        choices=["classify", "classify-inverted", "add"],
+        help="classify-inverted: /classify with the same digits dark on white, through the full preprocessing",
+    )
     parser.add_argument("--no-unbatched", action="store_true", help="skip rnnlab with micro-batching off")
     parser.add_argument("--set", nargs="*", default=[], metavar="RNNLAB_X=V", help="settings for both rnnlabs")
     parser.add_argument("--logs", type=Path, default=Path("/tmp"), help="where the servers' logs go")
