@@ -139,7 +139,7 @@ def mnist_as_is(image: Image.Image) -> np.ndarray | None:
     MNIST's form, which every MNIST test digit has: 28x28, ink on an exactly black background, the
     ink's box 19 or 20 px on its longer side, its brightest pixel near white, and its centre of mass
     within half a pixel of (14, 14). `to_mnist` would give such a digit back essentially unchanged
-    (DESIGN.md asks for that), only resampled, at about 40 times the cost. Decoding 28x28 pixels
+    (DESIGN.md asks for that), only resampled, at about 12 times the cost. Decoding 28x28 pixels
     takes microseconds, so the service calls this on the event loop, before any thread hop.
     """
     if image.size != (MNIST_SIZE, MNIST_SIZE):
