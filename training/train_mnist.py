@@ -40,12 +40,13 @@ class MnistRecipe:
 
 
 # The default recipe of each model, listed from the longest training to the shortest (the order
-# in which --jobs starts them). Plain RNNs learn slowest: they get smaller batches (more steps), a
-# gentler peak rate and more epochs; gated cells converge in a dozen or two epochs. The two-layer
-# RNN reached the same accuracy with batch 128 in 44 epochs as with batch 64 in 30, in less time.
+# in which --jobs starts them). Plain RNNs learn slowest: they get more epochs and a gentler peak
+# rate; gated cells converge in a dozen or two epochs at 3e-3. The two-layer RNN wants the
+# gentlest: over 56 epochs at batch 128, peaks of 1e-3, 1.5e-3, 2e-3 and 3e-3 reached 99.03,
+# 98.83, 98.50 and 96.27 % validation accuracy.
 RECIPES: dict[str, MnistRecipe] = {
+    "mnist-rnn-128x2": MnistRecipe(epochs=56, batch_size=128, lr=1e-3),
     "mnist-bilstm-128": MnistRecipe(epochs=24),
-    "mnist-rnn-128x2": MnistRecipe(epochs=44, batch_size=128, lr=2e-3),
     "mnist-birnn-128": MnistRecipe(epochs=28, batch_size=64, lr=1.5e-3),
     "mnist-rnn-128": MnistRecipe(epochs=40, batch_size=64, lr=1.5e-3),
     "mnist-rnn-256": MnistRecipe(epochs=22, batch_size=64, lr=1.5e-3),
