@@ -27,8 +27,7 @@ from tqdm import tqdm
 
 from training.mnist import default_data_dir, find_idx, load_mnist
 from training.model import DIGIT_MODELS, build_model
-from training.runtime import native_bfloat16
-from training.train_mnist import MnistRecipe, train_one_epoch
+from training.train_mnist import MnistRecipe, precision, train_one_epoch
 
 
 def seed_epoch(model: torch.nn.Module, loader: DataLoader) -> float:
@@ -91,10 +90,10 @@ def main() -> None:
             ours.append(rnnlab_epoch(build_model("digits", DIGIT_MODELS[args.model]), data, recipe))
             print(f"round {round_}: seed pipeline {seed_times[-1]:.2f} s, rnnlab {ours[-1]:.2f} s")
     seed_median, our_median = statistics.median(seed_times), statistics.median(ours)
-    precision = "bfloat16 autocast" if recipe.mixed_precision and native_bfloat16(torch.device("cpu")) else "float32"
+    ours_in = precision(recipe, torch.device("cpu"))
     print(
         f"{args.model}, batch 500, {torch.get_num_threads()} threads, {args.rounds} rounds: "
-        f"median epoch seed {seed_median:.2f} s (float32), rnnlab {our_median:.2f} s ({precision}), "
+        f"median epoch seed {seed_median:.2f} s (float32), rnnlab {our_median:.2f} s ({ours_in}), "
         f"ratio {our_median / seed_median:.2f}"
     )
 

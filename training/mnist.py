@@ -112,9 +112,10 @@ def add_flags(images: torch.Tensor, is_one: torch.Tensor, generator: torch.Gener
     images: float (batch, 28, 28); is_one: bool (batch,).
     """
     n = images.shape[0]
-    length_share = uniform(n, 0.25, 0.45, generator)  # of the digit's height; every image draws,
-    angle = uniform(n, 0.5, 1.0, generator)  # radians below the horizontal; so that the draws do not
-    chosen = is_one & (torch.rand(n, generator=generator) < FLAGGED_ONES)  # depend on the labels
+    # Every image draws its numbers, so that the generator's later draws do not depend on the labels.
+    length_share = uniform(n, 0.25, 0.45, generator)  # of the digit's height
+    angle = uniform(n, 0.5, 1.0, generator)  # radians below the horizontal
+    chosen = is_one & (torch.rand(n, generator=generator) < FLAGGED_ONES)
     flagged = images[chosen]  # (k, 28, 28): the strokes are drawn for these alone
     k = flagged.shape[0]
     inked_rows = (flagged > 0.5).any(dim=2)  # (k, 28)

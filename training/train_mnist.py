@@ -55,6 +55,11 @@ RECIPES: dict[str, MnistRecipe] = {
 }
 
 
+def precision(recipe: MnistRecipe, device: torch.device) -> str:
+    """What the forward pass computes in: bfloat16 where the recipe asks and the hardware has it."""
+    return "bfloat16 autocast" if recipe.mixed_precision and native_bfloat16(device) else "float32"
+
+
 def train_one_epoch(
     model: nn.Module,
     data: Mnist,
@@ -66,7 +71,7 @@ def train_one_epoch(
 ) -> list[float]:
     """One pass over the training images in a seeded order; returns the loss of each step."""
     device = next(model.parameters()).device
-    mixed = recipe.mixed_precision and native_bfloat16(device)
+    mixed = precision(recipe, device) != "float32"
     model.train()
     order = torch.randperm(len(data.train_images), generator=generator)
     losses = []
@@ -134,7 +139,7 @@ def train(name: str, data: Mnist, recipe: MnistRecipe, out: Path) -> dict[str, A
             "best_epoch": best_epoch,
             "duration_seconds": round(duration, 1),
             "device": str(device),
-            "precision": "bfloat16 autocast" if recipe.mixed_precision and native_bfloat16(device) else "float32",
+            "precision": precision(recipe, device),
             "versions": package_versions(),
             "data": f"MNIST: {len(data.train_images)} train / {len(data.val_images)} validation / "
             f"{len(data.test_images)} test",
