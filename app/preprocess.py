@@ -97,11 +97,6 @@ def decode(image: Image.Image) -> Image.Image:
         raise ImageRejected(400, f"cannot decode the {image.format} image: {error}") from error
 
 
-def load_image(data: bytes, max_pixels: int) -> Image.Image:
-    """Upload bytes -> an upright 8-bit grayscale ("L") image, or raise ImageRejected."""
-    return decode(open_image(data, max_pixels))
-
-
 def upright(image: Image.Image) -> Image.Image:
     """Apply the EXIF orientation; a malformed EXIF block is ignored rather than fatal."""
     try:

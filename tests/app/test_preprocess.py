@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 
 from app.preprocess import (
     ImageRejected,
-    load_image,
+    decode,
     mnist_as_is,
     open_image,
     prepare,
@@ -253,7 +253,7 @@ def test_animated_gif_uses_its_first_frame(four: np.ndarray) -> None:
 
 def test_16_bit_png_is_scaled_not_clipped(four: np.ndarray) -> None:
     deep = np.asarray(draw_four(), dtype=np.uint16) * 257  # 0..65535
-    image = load_image(encode(Image.fromarray(deep)), MAX_PIXELS)  # mode "I;16": a 16-bit greyscale PNG
+    image = decode(open_image(encode(Image.fromarray(deep)), MAX_PIXELS))  # mode "I;16": a 16-bit greyscale PNG
     assert image.mode == "L"
     np.testing.assert_array_equal(np.asarray(image), np.asarray(draw_four()))
     assert_same_digit(to_mnist(image), four)
