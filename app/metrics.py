@@ -2,7 +2,7 @@
 
     metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=metrics)    # requests and latency by route template
-    metrics.digit_predictions.labels("mnist-gru-128", "7").inc()
+    metrics.child(metrics.digit_predictions, "mnist-gru-128", "7").inc()   # labels(...), remembered
     metrics.render()                                          # the text GET /metrics returns
 
 Routes are labelled by their template (/models/{name}), never the raw path, so that
@@ -10,8 +10,10 @@ unknown URLs cannot blow up the number of series; unmatched paths share one labe
 """
 
 from time import perf_counter
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.metrics import MetricWrapperBase
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -47,9 +49,21 @@ class Metrics:
             "rnnlab_added_bits", "Sum bits produced by /add, by model", ["model"], registry=self.registry
         )
 
+        self.children: dict[tuple[MetricWrapperBase, tuple[str, ...]], Any] = {}
+
+    def child(self, metric: MetricWrapperBase, *labels: str) -> Any:
+        """metric.labels(*labels), remembered: labels() checks its arguments and takes a lock at every
+        call, a few microseconds a request. The labels are bounded (route templates, statuses,
+        model names, digits), and so is this dictionary."""
+        key = (metric, labels)
+        found = self.children.get(key)
+        if found is None:
+            found = self.children[key] = metric.labels(*labels)
+        return found
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route, str(status)).observe(seconds)
+        self.child(self.requests, method, route, str(status)).inc()
+        self.child(self.latency, method, route, str(status)).observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
