@@ -25,10 +25,20 @@ DECIMALS = 6  # probabilities are rounded in responses: 10,001 of them for a 10,
 
 @dataclass(frozen=True)
 class ZooAnswer:
-    """Every model's answer for one image, and their ensemble."""
+    """Every model's probabilities for one image; their answers and ensemble are made when asked for
+    (a route shows one model's answer at a time; making them all, in the batch, cost 20 µs an image)."""
 
-    results: list[Prediction]  # one per model, in the order the models were given
-    ensemble: Prediction  # the mean of their probabilities
+    models: tuple[str, ...]  # names, in the order the models were given
+    probabilities: np.ndarray  # (models, 10) float32
+
+    @property
+    def results(self) -> list[Prediction]:
+        return [prediction(name, row) for name, row in zip(self.models, self.probabilities, strict=True)]
+
+    @property
+    def ensemble(self) -> Prediction:
+        """The mean of the models' probabilities."""
+        return prediction("ensemble", self.probabilities.mean(axis=0))
 
 
 def digit_probabilities(module: nn.Module, images: np.ndarray) -> np.ndarray:
@@ -39,29 +49,19 @@ def digit_probabilities(module: nn.Module, images: np.ndarray) -> np.ndarray:
 
 
 def prediction(name: str, probabilities: np.ndarray) -> Prediction:
-    """(10,) probabilities -> the answer of the model called `name`."""
-    digit = int(np.argmax(probabilities))
-    return Prediction(
-        model=name,
-        digit=digit,
-        confidence=round(float(probabilities[digit]), DECIMALS),
-        probabilities=[round(float(p), DECIMALS) for p in probabilities],
-    )
+    """(10,) probabilities -> the answer of the model called `name`, rounded to DECIMALS."""
+    rounded: list[float] = np.round(probabilities.astype(np.float64), DECIMALS).tolist()
+    digit = rounded.index(max(rounded))  # the first of equals, as np.argmax
+    return Prediction(model=name, digit=digit, confidence=rounded[digit], probabilities=rounded)
 
 
 def classify_batch(models: Sequence[LoadedModel], images: np.ndarray) -> list[ZooAnswer]:
     """Run every model once over the whole batch; one ZooAnswer per image."""
     if not models:
         raise ValueError("classify_batch needs at least one digit model")
-    by_model = np.stack([digit_probabilities(model.module, images) for model in models])  # (models, batch, 10)
-    mean = by_model.mean(axis=0)  # (batch, 10)
-    return [
-        ZooAnswer(
-            results=[prediction(model.name, by_model[m, i]) for m, model in enumerate(models)],
-            ensemble=prediction("ensemble", mean[i]),
-        )
-        for i in range(len(images))
-    ]
+    by_image = np.stack([digit_probabilities(model.module, images) for model in models], axis=1)  # (batch, models, 10)
+    names = tuple(model.name for model in models)
+    return [ZooAnswer(names, probabilities) for probabilities in by_image]
 
 
 def exact_sum(a: str, b: str, width: int) -> str:
@@ -74,7 +74,7 @@ def add_batch(model: LoadedModel, pairs: list[tuple[str, str]]) -> list[AddRespo
     if not isinstance(model.module, BinaryAdder):
         raise TypeError(f"{model.name} is a {model.task} model, not an adder")
     responses = []
-    for (a, b), result in zip(pairs, add_bit_strings_batch(model.module, pairs), strict=True):
+    for (a, b), result in zip(pairs, add_bit_strings_batch(model.module, pairs, DECIMALS), strict=True):
         expected = exact_sum(a, b, len(result.sum))
         responses.append(
             AddResponse(
@@ -83,8 +83,8 @@ def add_batch(model: LoadedModel, pairs: list[tuple[str, str]]) -> list[AddRespo
                 expected=expected,
                 correct=result.sum == expected,
                 bits=len(result.sum),
-                wrong_bits=sum(x != y for x, y in zip(result.sum, expected, strict=True)),
-                probabilities=[round(p, DECIMALS) for p in result.probabilities],
+                wrong_bits=(int(result.sum, 2) ^ int(expected, 2)).bit_count(),  # the bits that differ
+                probabilities=result.probabilities,
             )
         )
     return responses
