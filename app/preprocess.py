@@ -22,6 +22,7 @@ removed; a crop to the ink, its longer side scaled to 20 px (strokes far thinner
 thickened); the centre of mass put at the centre of 28x28. Pure functions; no state."""
 
 import base64
+import contextlib
 import io
 import struct
 import zlib
@@ -98,11 +99,11 @@ def decode(image: Image.Image) -> Image.Image:
 
 
 def upright(image: Image.Image) -> Image.Image:
-    """Apply the EXIF orientation; a malformed EXIF block is ignored rather than fatal."""
-    try:
-        return ImageOps.exif_transpose(image)
-    except Exception:  # the pixels are fine even when the orientation tag is not
-        return image
+    """Apply the EXIF orientation, in place (a copy would cost microseconds for nothing: the caller
+    owns the image); a malformed EXIF block is ignored rather than fatal."""
+    with contextlib.suppress(Exception):  # the pixels are fine even when the orientation tag is not
+        ImageOps.exif_transpose(image, in_place=True)
+    return image
 
 
 def to_grayscale(image: Image.Image) -> Image.Image:
@@ -113,7 +114,7 @@ def to_grayscale(image: Image.Image) -> Image.Image:
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
         white = Image.new("RGBA", image.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, image.convert("RGBA")).convert("L")
-    return image.convert("L")  # RGB, CMYK, P, 1, L
+    return image if image.mode == "L" else image.convert("L")  # RGB, CMYK, P, 1
 
 
 def preprocess(data: bytes, max_pixels: int) -> np.ndarray:
@@ -139,34 +140,47 @@ def mnist_as_is(image: Image.Image) -> np.ndarray | None:
     """
     if image.size != (MNIST_SIZE, MNIST_SIZE):
         return None
-    gray = np.asarray(decode(image), dtype=np.float32)  # (28, 28) grey levels 0..255
-    rows, cols = np.flatnonzero(gray.any(axis=1)), np.flatnonzero(gray.any(axis=0))
+    gray = np.asarray(decode(image))  # (28, 28) uint8; few numpy calls below: each costs a microsecond or two
+    row_mass, col_mass = gray.sum(axis=1, dtype=np.int64), gray.sum(axis=0, dtype=np.int64)  # (28,) each
+    rows, cols = np.flatnonzero(row_mass), np.flatnonzero(col_mass)
     if rows.size == 0 or gray.max() < NEAR_WHITE:
         return None
     if max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 not in (DIGIT_BOX - 1, DIGIT_BOX):
         return None
-    steps, mass = np.arange(MNIST_SIZE), float(gray.sum())
-    row, col = float(gray.sum(axis=1) @ steps) / mass, float(gray.sum(axis=0) @ steps) / mass
+    steps, mass = np.arange(MNIST_SIZE), int(row_mass.sum())
+    row, col = int(row_mass @ steps) / mass, int(col_mass @ steps) / mass
     if max(abs(row - MNIST_CENTRE), abs(col - MNIST_CENTRE)) > 0.5:
         return None
-    pixels: np.ndarray = gray / np.float32(255)  # as training scales MNIST (training.mnist.to_inputs)
+    pixels: np.ndarray = gray / np.float32(255)  # float32, as training scales MNIST (training.mnist.to_inputs)
     return pixels
 
 
 def to_png_data_url(pixels: np.ndarray) -> str:
     """A (h, w) array in [0, 1] as an 8-bit grey PNG data URL: the `preview` of what the model saw.
 
-    Written directly (signature, IHDR, one IDAT of unfiltered rows, IEND) rather than through
-    PIL's encoder, which took twice as long; every /classify response carries one.
+    Written directly (signature, IHDR, one IDAT of unfiltered rows, IEND), and not compressed: the
+    rows go in a zlib stream of one stored block. A 28x28 preview is then 0.8 KB instead of about
+    0.3 KB, and takes 1 µs instead of 10-30 µs (zlib sets up a 256 KB state for every call);
+    every /classify response carries one.
     """
     gray = np.rint(np.clip(pixels, 0.0, 1.0) * 255).astype(np.uint8)
     height, width = gray.shape
     rows = np.zeros((height, width + 1), dtype=np.uint8)  # each row starts with its filter type: 0, none
     rows[:, 1:] = gray
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale, no interlace
-    chunks = png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(rows.tobytes())) + png_chunk(b"IEND", b"")
+    chunks = png_chunk(b"IHDR", header) + png_chunk(b"IDAT", stored_zlib(rows.tobytes())) + png_chunk(b"IEND", b"")
     png = PNG_SIGNATURE + chunks
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def stored_zlib(data: bytes) -> bytes:
+    """`data` as a zlib stream of stored (uncompressed) deflate blocks, as zlib.decompress reads it."""
+    blocks = [data[start : start + 0xFFFF] for start in range(0, len(data), 0xFFFF)] or [b""]
+    stream = b"\x78\x01"  # zlib header: deflate, 32 KB window, no dictionary (a multiple of 31)
+    for index, block in enumerate(blocks):
+        final = index == len(blocks) - 1
+        stream += struct.pack("<BHH", final, len(block), 0xFFFF ^ len(block)) + block  # BFINAL, BTYPE 00
+    return stream + struct.pack(">I", zlib.adler32(data))
 
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:
