@@ -11,9 +11,15 @@ Each model group (one digit model; every digit model, for `all` and `ensemble`; 
 Batcher with a collector task. When an item arrives, the collector waits up to RNNLAB_BATCH_WAIT_MS
 for more, but only while requests for the same models are still being preprocessed (with
 `expect_image`), and never past RNNLAB_MAX_BATCH items; a lone request does not wait. The batch
-then runs in the thread pool, one forward pass per model, while the next one gathers; under load,
-requests pile up during each pass, so batches grow with the load. /add batches sums of equal width
-only (the padded length), so that a short sum never runs a long one's steps. An exception in a
+then runs, one forward pass per model, while the next one gathers; under load, requests pile up
+during each pass, so batches grow with the load. /add batches sums of equal width only (the padded
+length), so that a short sum never runs a long one's steps.
+
+A batch runs in the thread pool, unless it is expected to take under RNNLAB_INLINE_BATCH_MS: then it
+runs on the event loop. A pool thread must take the GIL back from the busy event loop after each
+torch call, and a small batch (32 sums of 32 bits, about 0.3 ms of work) spent more time handing
+the GIL over than computing. The expectation is the batcher's own measure: a moving average of the
+CPU time per item-step (image rows, or sum bits) of its batches. An exception in a
 batch fails that batch's requests alone (BatchFailed: 500); stopping fails what is queued
 (BatcherStopped: 503). With RNNLAB_MICRO_BATCHING=false, each request is a batch of one.
 """
@@ -21,6 +27,7 @@ batch fails that batch's requests alone (BatchFailed: 500); stopping fails what 
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -67,8 +74,10 @@ class Batcher(Generic[Item, Result]):
     name: str  # the model group, for logs and errors
     run: Callable[[list[Item]], list[Result]]  # one forward pass, called in a pool thread
     key: Callable[[Item], Hashable]  # items with equal keys may share a forward pass
+    steps: Callable[[Item], int]  # the time steps an item takes: 28 image rows, or a sum's width
     wait_s: float  # how long a batch may wait for the requests still on their way
     max_batch: int
+    inline_s: float  # a batch expected to take at most this long runs on the event loop
     limiter: CapacityLimiter  # the pool's: RNNLAB_INFERENCE_CONCURRENCY threads, shared with preprocessing
     torch_threads: int
     pending: list[Pending[Item, Result]] = field(default_factory=list)
@@ -79,6 +88,7 @@ class Batcher(Generic[Item, Result]):
     batches: int = 0  # batches run so far, the items in them, and the most in one
     items: int = 0
     largest: int = 0
+    step_seconds: float | None = None  # CPU seconds per item-step: a moving average over batches
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self.collect(), name=f"batcher {self.name}")
@@ -120,7 +130,7 @@ class Batcher(Generic[Item, Result]):
                 batch = [pending for pending in batch if not pending.future.done()]  # done: the client left
                 if batch:
                     self.count(batch)
-                    await self.run_in_pool(batch)
+                    await self.run_batch(batch)
         finally:
             left, self.pending = self.pending, []
             fail(left, BatcherStopped(f"the {self.name} batcher stopped before this request's batch ran"))
@@ -132,12 +142,16 @@ class Batcher(Generic[Item, Result]):
             max(self.largest, len(batch)),
         )
 
-    async def run_in_pool(self, batch: list[Pending[Item, Result]]) -> None:
-        """Run the batch (a forward pass per key) in a pool thread; resolve each item's future."""
+    async def run_batch(self, batch: list[Pending[Item, Result]]) -> None:
+        """Run the batch (a forward pass per key), on the loop or in a pool thread; resolve each item's future."""
         items = [pending.item for pending in batch]
-        call = partial(with_torch_threads, self.torch_threads, run_by_key, self.run, self.key, items)
+        steps = sum(map(self.steps, items))
+        call = partial(timed, with_torch_threads, self.torch_threads, run_by_key, self.run, self.key, items)
         try:
-            results = await anyio.to_thread.run_sync(call, limiter=self.limiter)
+            if self.step_seconds is not None and steps * self.step_seconds <= self.inline_s:
+                results, seconds = call()
+            else:
+                results, seconds = await anyio.to_thread.run_sync(call, limiter=self.limiter)
         except asyncio.CancelledError:
             fail(batch, BatcherStopped(f"the {self.name} batcher stopped while this request's batch ran"))
             raise
@@ -145,6 +159,8 @@ class Batcher(Generic[Item, Result]):
             log.error("a batch of %d on %s failed", len(batch), self.name, exc_info=error)
             fail(batch, BatchFailed(f"inference failed for a batch of {len(batch)} requests on {self.name}"))
             return
+        measured = seconds / steps
+        self.step_seconds = measured if self.step_seconds is None else 0.8 * self.step_seconds + 0.2 * measured
         for pending, result in zip(batch, results, strict=True):
             if not pending.future.done():  # done: its client went away and the handler was cancelled
                 pending.future.set_result(result)
@@ -173,6 +189,13 @@ def run_by_key(
     return [by_index[index] for index in range(len(items))]
 
 
+def timed(function: Callable[..., Result], *args: Any) -> tuple[Result, float]:
+    """function(*args) and the CPU seconds this thread spent on it (not the time spent waiting for the GIL)."""
+    started = time.thread_time()
+    result = function(*args)
+    return result, time.thread_time() - started
+
+
 def fail(batch: Sequence[Pending[Item, Result]], error: Exception) -> None:
     for pending in batch:
         if not pending.future.done():
@@ -186,6 +209,11 @@ def same_batch(item: object) -> int:
 def sum_width(pair: tuple[str, str]) -> int:
     """The adder's steps for (a, b): sums share a pass only at equal padded lengths."""
     return max(len(pair[0]), len(pair[1])) + 1
+
+
+def image_rows(image: np.ndarray) -> int:
+    """A digit model's steps for an image: one per row."""
+    return len(image)
 
 
 def classify_stacked(models: Sequence[LoadedModel], images: list[np.ndarray]) -> list[ZooAnswer]:
@@ -213,18 +241,34 @@ class ModelBatchers:
         """
 
         def batcher(
-            models: Sequence[LoadedModel], run: Callable[[list[Any]], list[Any]], key: Callable[[Any], Hashable]
+            models: Sequence[LoadedModel],
+            run: Callable[[list[Any]], list[Any]],
+            key: Callable[[Any], Hashable],
+            steps: Callable[[Any], int],
         ) -> Batcher[Any, Any]:
-            wait = settings.batch_wait_ms / 1000
             return Batcher(
-                " + ".join(names(models)), run, key, wait, settings.max_batch, limiter, settings.torch_threads
+                name=" + ".join(names(models)),
+                run=run,
+                key=key,
+                steps=steps,
+                wait_s=settings.batch_wait_ms / 1000,
+                max_batch=settings.max_batch,
+                inline_s=settings.inline_batch_ms / 1000,
+                limiter=limiter,
+                torch_threads=settings.torch_threads,
             )
 
         digit_models = registry.of_task("digits")
         groups = [[model] for model in digit_models] + ([digit_models] if len(digit_models) > 1 else [])
         batchers = cls(
-            {names(group): batcher(group, partial(classify_stacked, group), same_batch) for group in groups},
-            {model.name: batcher([model], partial(add_batch, model), sum_width) for model in registry.of_task("adder")},
+            {
+                names(group): batcher(group, partial(classify_stacked, group), same_batch, image_rows)
+                for group in groups
+            },
+            {
+                model.name: batcher([model], partial(add_batch, model), sum_width, sum_width)
+                for model in registry.of_task("adder")
+            },
         )
         for each in batchers.all():
             each.start()

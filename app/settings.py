@@ -47,3 +47,6 @@ class Settings(BaseSettings):
     batch_wait_ms: NonNegativeFloat = Field(default=1.5, le=1000)
     # The most requests in one forward pass.
     max_batch: PositiveInt = Field(default=64, le=4096)
+    # A micro-batch expected to take at most this many ms runs on the event loop, not in a pool thread
+    # (app/batching.py); 0: always in the pool.
+    inline_batch_ms: NonNegativeFloat = Field(default=1.0, le=100)

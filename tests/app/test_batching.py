@@ -10,6 +10,7 @@ identical, and probabilities equal within PROBABILITY_TOLERANCE.
 
 import asyncio
 import random
+import threading
 import time
 from collections.abc import Awaitable
 from functools import partial
@@ -22,7 +23,7 @@ from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.batching import Batcher, BatcherStopped, BatchFailed, classify_stacked, same_batch, sum_width
+from app.batching import Batcher, BatcherStopped, BatchFailed, classify_stacked, image_rows, same_batch, sum_width
 from app.main import create_app
 from app.predict import add_batch
 from app.registry import load_registry
@@ -119,8 +120,20 @@ def registry(models_dir):
     return load_registry(models_dir)
 
 
-def batcher_over(run: Any, key: Any = same_batch, wait_s: float = 0.05, max_batch: int = 64) -> Batcher[Any, Any]:
-    return Batcher("test", run, key, wait_s, max_batch, CapacityLimiter(2), torch_threads=1)
+def batcher_over(
+    run: Any, key: Any = same_batch, wait_s: float = 0.05, max_batch: int = 64, inline_s: float = 0
+) -> Batcher[Any, Any]:
+    return Batcher(
+        name="test",
+        run=run,
+        key=key,
+        steps=image_rows,
+        wait_s=wait_s,
+        max_batch=max_batch,
+        inline_s=inline_s,
+        limiter=CapacityLimiter(2),
+        torch_threads=1,
+    )
 
 
 def test_batch_waits_for_requests_still_being_prepared(registry, mnist_digits):
@@ -158,6 +171,31 @@ def test_batches_are_cut_at_max_batch(registry, mnist_digits):
 
     batcher = asyncio.run(scenario())
     assert batcher.largest == 8 and batcher.batches >= 4
+
+
+def test_cheap_batches_run_on_the_event_loop_once_measured(registry, mnist_digits):
+    """The first batch runs in a pool thread (its cost is unknown) and measures the CPU time of an
+    item-step; a later batch expected to take under inline_s runs on the event loop's thread, with
+    the same answers."""
+    model = registry.digit_models(None)
+    threads: list[int] = []
+
+    def run(images: list[np.ndarray]) -> Any:
+        threads.append(threading.get_ident())
+        return classify_stacked(model, images)
+
+    async def scenario() -> tuple[int, list[Any], Batcher[Any, Any]]:
+        batcher = batcher_over(run, inline_s=1.0)
+        batcher.start()
+        answers = [await within(batcher.submit(digit.pixels)) for digit in mnist_digits[:3]]  # three batches of one
+        await batcher.stop()
+        return threading.get_ident(), answers, batcher
+
+    loop_thread, answers, batcher = asyncio.run(scenario())
+    assert threads[0] != loop_thread and threads[1:] == [loop_thread, loop_thread]
+    assert batcher.step_seconds is not None and 0 < batcher.step_seconds < 1e-3
+    for answer, digit in zip(answers, mnist_digits, strict=False):
+        np.testing.assert_array_equal(answer.probabilities, classify_stacked(model, [digit.pixels])[0].probabilities)
 
 
 def test_adder_batches_only_sums_of_the_same_width(registry, adder_checkpoints):
