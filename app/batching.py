@@ -72,7 +72,7 @@ class Batcher(Generic[Item, Result]):
     """Gathers the items of one model group and runs them through `run` (n items in, n results out)."""
 
     name: str  # the model group, for logs and errors
-    run: Callable[[list[Item]], list[Result]]  # one forward pass, called in a pool thread
+    run: Callable[[list[Item]], list[Result]]  # one forward pass, on the event loop or in a pool thread
     key: Callable[[Item], Hashable]  # items with equal keys may share a forward pass
     steps: Callable[[Item], int]  # the time steps an item takes: 28 image rows, or a sum's width
     wait_s: float  # how long a batch may wait for the requests still on their way

@@ -176,6 +176,18 @@ def test_exif_orientation_is_applied(orientation: int) -> None:
     assert np.abs(untagged - expected).mean() > 0.05  # the oracle can tell orientations apart
 
 
+@pytest.mark.parametrize("orientation", sorted(STORED_AS))
+def test_a_28x28_upload_turned_by_exif_is_prepared_as_if_fresh(orientation: int) -> None:
+    """The route tries mnist_as_is, then prepare, on the same opened image; decode applies the EXIF
+    orientation in place, and must not apply it twice."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(draw_four(size=(28, 28)).transpose(STORED_AS[orientation]), "PNG", exif=exif)
+    image = open_image(data, MAX_PIXELS)
+    assert mnist_as_is(image) is None  # dark on white: not MNIST's form
+    np.testing.assert_array_equal(prepare(image), prepare(open_image(data, MAX_PIXELS)))
+
+
 @pytest.mark.parametrize("colour", [(0, 140, 0), (20, 40, 220), (200, 30, 30)], ids=["green", "blue", "red"])
 def test_coloured_ink_is_found(colour: tuple[int, int, int], four: np.ndarray) -> None:
     drawing = draw_four(mode="RGB", ink=colour, paper=(255, 255, 255))
