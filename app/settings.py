@@ -27,8 +27,9 @@ class Settings(BaseSettings):
     models_dir: Path = Field(default=DEFAULT_MODELS_DIR)
     # Cap on a request body in bytes, multipart overhead included; counted as the body arrives.
     max_upload_bytes: PositiveInt = Field(default=10 * MIB)
-    # Cap on an image's width x height, checked from its header before decoding (no decompression bombs).
-    max_pixels: PositiveInt = Field(default=40_000_000)
+    # Cap on an image's width x height, checked from its header before decoding (no decompression bombs);
+    # at least MNIST's 28 x 28.
+    max_pixels: int = Field(default=40_000_000, ge=28 * 28)
     # Cap on the length of each operand of /add.
     max_bits: PositiveInt = Field(default=10_000)
     # /classify's default model; empty: the best by test accuracy.

@@ -21,7 +21,7 @@ from typing import Any
 
 from bench_http import bare_app, workloads
 
-STEPS = ["image_part", "open_image", "mnist_as_is", "to_png_data_url", "shape_response", "count_predictions"]
+STEPS = ["image_part", "mnist_png", "png_data_url", "shape_response", "count_predictions"]
 
 
 def asgi_request(raw: bytes) -> tuple[dict[str, Any], bytes]:
