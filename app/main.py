@@ -20,6 +20,7 @@ import torch
 from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 
 from app.batching import ModelBatchers
 from app.errors import install_error_handlers
@@ -75,7 +76,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="rnnlab", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # rnnlab reports through /metrics (Prometheus). FastAPI's OpenTelemetry hooks, idle unless a
+    # provider is configured, still look for one in every request: off.
+    no_telemetry: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+    app = FastAPI(title="rnnlab", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, telemetry=no_telemetry)
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.registry = None  # /health/ready answers 503 until the lifespan sets it
