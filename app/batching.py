@@ -1,6 +1,6 @@
 """Micro-batching: concurrent requests for the same models share one forward pass.
 
-    app.state.batchers = ModelBatchers.start(registry, settings, limiter)   # in the lifespan, on the loop
+    app.state.batchers = ModelBatchers.start(registry, settings)     # in the lifespan, on the loop
     with expect_image(request, models):                              # the batcher may wait for this image ...
         pixels = await run_in_pool(request, preprocess, data, max_pixels)
     answer = await classify_one(request, models, pixels)             # ... (28, 28) -> ZooAnswer, batched
@@ -15,13 +15,17 @@ then runs, one forward pass per model, while the next one gathers; under load, r
 during each pass, so batches grow with the load. /add batches sums of equal width only (the padded
 length), so that a short sum never runs a long one's steps.
 
-A batch runs in the thread pool, unless it is expected to take under RNNLAB_INLINE_BATCH_MS: then it
-runs on the event loop. A pool thread must take the GIL back from the busy event loop after each
-torch call, and a small batch (32 sums of 32 bits, about 0.3 ms of work) spent more time handing
-the GIL over than computing. The expectation is the batcher's own measure: a moving average of the
-CPU time per item-step (image rows, or sum bits) of its batches. An exception in a
-batch fails that batch's requests alone (BatchFailed: 500); stopping fails what is queued
-(BatcherStopped: 503). With RNNLAB_MICRO_BATCHING=false, each request is a batch of one.
+A batch runs on the inference thread, one thread that every batcher shares, unless it is expected
+to take at most RNNLAB_INLINE_BATCH_MS: then it runs on the event loop. The thread must take the
+GIL back from the busy event loop after each torch call; a small batch (16 sums of 32 bits, about
+0.4 ms of work) spent more time handing the GIL over than computing. A larger one is worth it: the
+event loop reads and answers other requests meanwhile. Hence RNNLAB_MAX_BATCH's default of 16: at
+c=32, two batches take turns, one computing while the loop handles the other's requests; with 64,
+every request joined one batch and the loop waited for it. The expectation is the batcher's own
+measure: calibrate() times the model at start, for a batch's fixed cost and the cost of each
+item-step (image rows, or sum bits), and the latter follows the batches as a moving average. An
+exception in a batch fails that batch's requests alone (BatchFailed: 500); stopping fails what
+is queued (BatcherStopped: 503). With RNNLAB_MICRO_BATCHING=false, each request is a batch of one.
 """
 
 import asyncio
@@ -29,22 +33,24 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Generic, TypeVar
 
-import anyio.to_thread
 import numpy as np
-from anyio import CapacityLimiter
+import torch
 from fastapi import Request
 
-from app.deps import run_in_pool, with_torch_threads
+from app.deps import run_in_pool
 from app.predict import ZooAnswer, add_batch, classify_batch
 from app.registry import LoadedModel, Registry
 from app.schemas import AddResponse
 from app.settings import Settings
 
 Item = TypeVar("Item")
+BLANK_IMAGE = np.zeros((28, 28), dtype=np.float32)  # what digit batchers calibrate with ...
+SAMPLE_SUM = ("1" * 32, "1" * 32)  # ... and adder batchers: 32-bit operands, as the benchmark's
 Result = TypeVar("Result")
 log = logging.getLogger("uvicorn.error")
 
@@ -75,11 +81,11 @@ class Batcher(Generic[Item, Result]):
     run: Callable[[list[Item]], list[Result]]  # one forward pass, on the event loop or in a pool thread
     key: Callable[[Item], Hashable]  # items with equal keys may share a forward pass
     steps: Callable[[Item], int]  # the time steps an item takes: 28 image rows, or a sum's width
+    sample: Item  # an item to time the model with at start (calibrate)
     wait_s: float  # how long a batch may wait for the requests still on their way
     max_batch: int
-    inline_s: float  # a batch expected to take at most this long runs on the event loop
-    limiter: CapacityLimiter  # the pool's: RNNLAB_INFERENCE_CONCURRENCY threads, shared with preprocessing
-    torch_threads: int
+    inline_s: float  # a batch expected to take at most this long runs on the event loop ...
+    inference: Executor  # ... any other on this one thread (ModelBatchers.start), which every batcher shares
     pending: list[Pending[Item, Result]] = field(default_factory=list)
     coming: int = 0  # requests being preprocessed that will submit an item (expecting())
     arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set while `pending` is not empty
@@ -88,10 +94,25 @@ class Batcher(Generic[Item, Result]):
     batches: int = 0  # batches run so far, the items in them, and the most in one
     items: int = 0
     largest: int = 0
-    step_seconds: float | None = None  # CPU seconds per item-step: a moving average over batches
+    batch_seconds: float = 0.0  # CPU seconds a batch costs whatever its size (calibrate) ...
+    step_seconds: float = 0.0  # ... and per item-step: calibrated, then a moving average over batches
 
     def start(self) -> None:
+        self.calibrate()
         self.task = asyncio.get_running_loop().create_task(self.collect(), name=f"batcher {self.name}")
+
+    def calibrate(self, size: int = 16, repeats: int = 3) -> None:
+        """Time batches of one sample and of `size` samples (the fastest of a few runs each): their
+        difference is the cost of the extra item-steps, the rest the cost of a batch. A pass over
+        one image costs as much as over six (bilstm), so a cost per item-step alone would expect a
+        batch of 16 to take 6 times too long."""
+        one, many = (
+            min(timed(run_by_key, self.run, self.key, [self.sample] * count)[1] for _ in range(repeats))
+            for count in (1, size)
+        )
+        steps = self.steps(self.sample)
+        self.step_seconds = max(many - one, 0.0) / ((size - 1) * steps)
+        self.batch_seconds = max(one - self.step_seconds * steps, 0.0)
 
     @contextlib.contextmanager
     def expecting(self) -> Iterator[None]:
@@ -151,16 +172,26 @@ class Batcher(Generic[Item, Result]):
             max(self.largest, len(batch)),
         )
 
+    def runs_inline(self, pending: list[Pending[Item, Result]]) -> bool:
+        return self.expected_seconds(pending) <= self.inline_s
+
+    def expected_seconds(self, pending: list[Pending[Item, Result]]) -> float:
+        """The CPU time a batch of these items should take."""
+        return self.batch_seconds + self.steps_of(pending) * self.step_seconds
+
+    def steps_of(self, pending: list[Pending[Item, Result]]) -> int:
+        return sum(self.steps(each.item) for each in pending)
+
     async def run_batch(self, batch: list[Pending[Item, Result]]) -> None:
-        """Run the batch (a forward pass per key), on the loop or in a pool thread; resolve each item's future."""
+        """Run the batch (a forward pass per key), on the loop or the inference thread; resolve each item's future."""
         items = [pending.item for pending in batch]
-        steps = sum(map(self.steps, items))
-        call = partial(timed, with_torch_threads, self.torch_threads, run_by_key, self.run, self.key, items)
+        steps = self.steps_of(batch)
+        call = partial(timed, run_by_key, self.run, self.key, items)
         try:
-            if self.step_seconds is not None and steps * self.step_seconds <= self.inline_s:
+            if self.runs_inline(batch):
                 results, seconds = call()
             else:
-                results, seconds = await anyio.to_thread.run_sync(call, limiter=self.limiter)
+                results, seconds = await asyncio.get_running_loop().run_in_executor(self.inference, call)
         except asyncio.CancelledError:
             fail(batch, BatcherStopped(f"the {self.name} batcher stopped while this request's batch ran"))
             raise
@@ -168,8 +199,8 @@ class Batcher(Generic[Item, Result]):
             log.error("a batch of %d on %s failed", len(batch), self.name, exc_info=error)
             fail(batch, BatchFailed(f"inference failed for a batch of {len(batch)} requests on {self.name}"))
             return
-        measured = seconds / steps
-        self.step_seconds = measured if self.step_seconds is None else 0.8 * self.step_seconds + 0.2 * measured
+        measured = max(seconds - self.batch_seconds, 0.0) / steps
+        self.step_seconds = 0.8 * self.step_seconds + 0.2 * measured
         for pending, result in zip(batch, results, strict=True):
             if not pending.future.done():  # done: its client went away and the handler was cancelled
                 pending.future.set_result(result)
@@ -239,45 +270,55 @@ class ModelBatchers:
 
     digits: dict[tuple[str, ...], Batcher[np.ndarray, ZooAnswer]]  # by the names of the group's models
     adders: dict[str, Batcher[tuple[str, str], AddResponse]]  # by adder name
+    inference: ThreadPoolExecutor  # the one thread that runs batches off the event loop
 
     @classmethod
-    def start(cls, registry: Registry, settings: Settings, limiter: CapacityLimiter) -> "ModelBatchers":
+    def start(cls, registry: Registry, settings: Settings) -> "ModelBatchers":
         """A Batcher for each digit model, one for all of them (all, ensemble), and one for each adder.
 
-        Batches take their turn on `limiter`, the pool's, with the preprocessing: every thread that
-        runs Python holds the GIL in turn, and more threads than that limit hand it over so often
-        that /classify at c=32 cost 2.5 ms of CPU a request instead of 1.6 ms.
+        Batches off the event loop run on one thread of their own, in turn, and each batcher times
+        its model first (calibrate: 70 ms for the committed zoo). The thread is not anyio's pool:
+        that pool serves the preprocessing behind a limiter, and hands work over through a
+        Python-level queue, which takes the GIL more often (BENCHMARKS.md has the figures).
         """
+        inference = ThreadPoolExecutor(
+            max_workers=1,
+            thread_name_prefix="rnnlab-inference",
+            initializer=torch.set_num_threads,  # OpenMP keeps the count per thread (deps.with_torch_threads)
+            initargs=(settings.torch_threads,),
+        )
 
         def batcher(
             models: Sequence[LoadedModel],
             run: Callable[[list[Any]], list[Any]],
             key: Callable[[Any], Hashable],
             steps: Callable[[Any], int],
+            sample: Any,
         ) -> Batcher[Any, Any]:
             return Batcher(
                 name=" + ".join(names(models)),
                 run=run,
                 key=key,
                 steps=steps,
+                sample=sample,
                 wait_s=settings.batch_wait_ms / 1000,
                 max_batch=settings.max_batch,
                 inline_s=settings.inline_batch_ms / 1000,
-                limiter=limiter,
-                torch_threads=settings.torch_threads,
+                inference=inference,
             )
 
         digit_models = registry.of_task("digits")
         groups = [[model] for model in digit_models] + ([digit_models] if len(digit_models) > 1 else [])
         batchers = cls(
             {
-                names(group): batcher(group, partial(classify_stacked, group), same_batch, image_rows)
+                names(group): batcher(group, partial(classify_stacked, group), same_batch, image_rows, BLANK_IMAGE)
                 for group in groups
             },
             {
-                model.name: batcher([model], partial(add_batch, model), sum_width, sum_width)
+                model.name: batcher([model], partial(add_batch, model), sum_width, sum_width, SAMPLE_SUM)
                 for model in registry.of_task("adder")
             },
+            inference,
         )
         for each in batchers.all():
             each.start()
@@ -288,6 +329,7 @@ class ModelBatchers:
 
     async def stop(self) -> None:
         await asyncio.gather(*(batcher.stop() for batcher in self.all()))
+        self.inference.shutdown(wait=False)  # a batch still running ends on its own; its requests have failed
 
 
 @contextlib.contextmanager

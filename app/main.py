@@ -52,7 +52,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         raise
     app.state.limiter = CapacityLimiter(settings.inference_concurrency)
     if settings.micro_batching:  # a collector task per model group, on this event loop
-        app.state.batchers = ModelBatchers.start(registry, settings, app.state.limiter)
+        app.state.batchers = ModelBatchers.start(registry, settings)
     app.state.registry = registry
     # What is loaded now lives as long as the process: move it out of the garbage collector's sight.
     # A full collection would otherwise walk its ~200,000 objects: a pause of 50-150 ms in a request.

@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import StringConstraints, TypeAdapter, ValidationError
 
 from app.batching import classify_one, expect_image
-from app.deps import loaded_registry, run_in_pool
+from app.deps import RequestRoute, loaded_registry, run_in_pool
 from app.metrics import Metrics
 from app.predict import ZooAnswer
 from app.preprocess import ImageRejected, mnist_as_is, mnist_png, open_image, png_data_url, prepare, to_png_data_url
@@ -26,7 +26,7 @@ from app.registry import MODEL_NAME, LoadedModel, UnknownModel
 from app.schemas import ClassifyAllResponse, ClassifyResponse, Prediction, error_responses
 from app.upload import UPLOAD_BODY, image_part
 
-router = APIRouter(prefix="/classify", tags=["digits"])
+router = APIRouter(prefix="/classify", tags=["digits"], route_class=RequestRoute)
 MAX_NAME = 100  # characters in `model`
 
 # `?model=`, read by model_choice rather than declared as a FastAPI Query parameter: solving the

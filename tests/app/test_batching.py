@@ -13,17 +13,28 @@ import random
 import threading
 import time
 from collections.abc import Awaitable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
 import httpx
 import numpy as np
 import pytest
-from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.batching import Batcher, BatcherStopped, BatchFailed, classify_stacked, image_rows, same_batch, sum_width
+from app.batching import (
+    BLANK_IMAGE,
+    SAMPLE_SUM,
+    Batcher,
+    BatcherStopped,
+    BatchFailed,
+    Pending,
+    classify_stacked,
+    image_rows,
+    same_batch,
+    sum_width,
+)
 from app.main import create_app
 from app.predict import add_batch
 from app.registry import load_registry
@@ -115,24 +126,27 @@ def test_lone_request_does_not_wait_for_company(models_dir, mnist_digits, adder_
             assert time.perf_counter() - started < 0.5
 
 
+INFERENCE = ThreadPoolExecutor(max_workers=1)  # the batchers' own thread, as ModelBatchers.start makes it
+
+
 @pytest.fixture(scope="module")
 def registry(models_dir):
     return load_registry(models_dir)
 
 
 def batcher_over(
-    run: Any, key: Any = same_batch, wait_s: float = 0.05, max_batch: int = 64, inline_s: float = 0
+    run: Any, key: Any = same_batch, wait_s: float = 0.05, max_batch: int = 64, inline_s: float = 0, adder: bool = False
 ) -> Batcher[Any, Any]:
     return Batcher(
         name="test",
         run=run,
         key=key,
-        steps=image_rows,
+        steps=sum_width if adder else image_rows,
+        sample=SAMPLE_SUM if adder else BLANK_IMAGE,
         wait_s=wait_s,
         max_batch=max_batch,
         inline_s=inline_s,
-        limiter=CapacityLimiter(2),
-        torch_threads=1,
+        inference=INFERENCE,
     )
 
 
@@ -173,10 +187,9 @@ def test_batches_are_cut_at_max_batch(registry, mnist_digits):
     assert batcher.largest == 8 and batcher.batches >= 4
 
 
-def test_cheap_batches_run_on_the_event_loop_once_measured(registry, mnist_digits):
-    """The first batch runs in a pool thread (its cost is unknown) and measures the CPU time of an
-    item-step; a later batch expected to take under inline_s runs on the event loop's thread, with
-    the same answers."""
+def test_cheap_batches_run_on_the_event_loop_and_dear_ones_on_the_inference_thread(registry, mnist_digits):
+    """start() times the model (calibrate); a batch expected to take at most inline_s then runs on the
+    event loop's thread, a longer one on the inference thread, with the same answers either way."""
     model = registry.digit_models(None)
     threads: list[int] = []
 
@@ -184,18 +197,25 @@ def test_cheap_batches_run_on_the_event_loop_once_measured(registry, mnist_digit
         threads.append(threading.get_ident())
         return classify_stacked(model, images)
 
-    async def scenario() -> tuple[int, list[Any], Batcher[Any, Any]]:
-        batcher = batcher_over(run, inline_s=1.0)
+    async def scenario() -> tuple[int, Any, list[Any]]:
+        batcher = batcher_over(run, max_batch=16)
         batcher.start()
-        answers = [await within(batcher.submit(digit.pixels)) for digit in mnist_digits[:3]]  # three batches of one
+        one, sixteen = (batcher.expected_seconds([Pending(d.pixels, None) for d in mnist_digits[:n]]) for n in (1, 16))
+        assert 0 < batcher.batch_seconds < one < sixteen < 1.0  # a pass over one image costs more than a row of 16
+        batcher.inline_s = (one + sixteen) / 2
+        threads.clear()  # calibrate() ran the model too, on this thread
+        lone = await within(batcher.submit(mnist_digits[0].pixels))
+        crowd = await within(asyncio.gather(*(batcher.submit(d.pixels) for d in mnist_digits[:16])))
         await batcher.stop()
-        return threading.get_ident(), answers, batcher
+        return threading.get_ident(), lone, crowd
 
-    loop_thread, answers, batcher = asyncio.run(scenario())
-    assert threads[0] != loop_thread and threads[1:] == [loop_thread, loop_thread]
-    assert batcher.step_seconds is not None and 0 < batcher.step_seconds < 1e-3
-    for answer, digit in zip(answers, mnist_digits, strict=False):
-        np.testing.assert_array_equal(answer.probabilities, classify_stacked(model, [digit.pixels])[0].probabilities)
+    loop_thread, lone, crowd = asyncio.run(scenario())
+    assert threads[0] == loop_thread and len(threads) == 2 and threads[1] != loop_thread  # one batch of 16
+    first = classify_stacked(model, [mnist_digits[0].pixels])[0]
+    np.testing.assert_array_equal(lone.probabilities, first.probabilities)
+    alone = classify_stacked(model, [d.pixels for d in mnist_digits[:16]])
+    for answer, expected in zip(crowd, alone, strict=True):
+        np.testing.assert_array_equal(answer.probabilities, expected.probabilities)
 
 
 def test_adder_batches_only_sums_of_the_same_width(registry, adder_checkpoints):
@@ -208,7 +228,7 @@ def test_adder_batches_only_sums_of_the_same_width(registry, adder_checkpoints):
     pairs = [("1" * (3 + 5 * (i % 2)), "1") for i in range(20)]  # widths 4 and 9, interleaved
 
     async def scenario() -> list[Any]:
-        batcher = batcher_over(run, key=sum_width)
+        batcher = batcher_over(run, key=sum_width, adder=True)
         batcher.start()
         answers = await within(asyncio.gather(*(batcher.submit(pair) for pair in pairs)))
         await batcher.stop()
