@@ -8,9 +8,12 @@
 The dependencies are `async def` although they never await: FastAPI runs a plain `def` dependency
 in the thread pool. /classify and /add call `loaded_registry` and read `app.state` directly instead:
 each dependency FastAPI resolves costs about 9 µs a request, and those two routes are the hot path.
-/classify goes further and is a RequestRoute: an endpoint of the request alone.
+They go further and are RequestRoutes: endpoints of the request alone, /add reading its JSON body
+with `json_body`.
 """
 
+import contextlib
+import json
 import threading
 from collections.abc import Callable, Coroutine
 from functools import partial
@@ -20,13 +23,17 @@ import anyio.to_thread
 import torch
 from anyio import CapacityLimiter
 from fastapi import Depends, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, ValidationError
+from python_multipart.multipart import parse_options_header
 from typing_extensions import TypeVarTuple, Unpack
 
 from app.metrics import Metrics
 from app.registry import Registry
 
 T = TypeVar("T")
+ModelT = TypeVar("ModelT", bound=BaseModel)
 Args = TypeVarTuple("Args")
 
 
@@ -63,6 +70,41 @@ class RequestRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
         return endpoint
+
+
+def json_request_body(model: type[BaseModel]) -> dict[str, Any]:
+    """A RequestRoute's OpenAPI request body (its openapi_extra) for a JSON `model` that it reads with json_body."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
+def json_body(model: type[ModelT], body: bytes, content_type: str | None) -> ModelT:
+    """A request body as `model`, read as FastAPI reads a JSON body parameter, with its errors: a 422
+    for no body, a body not sent as JSON, JSON that does not parse, or fields that do not validate;
+    a 400 for bytes that are not text or nest too deep.
+
+    A body sent as application/json that validates is read by pydantic's JSON parser, at 2 µs; any
+    other goes FastAPI's way (json.loads, then validation), so that its error is FastAPI's.
+    """
+    if content_type == "application/json":
+        with contextlib.suppress(ValidationError):
+            return model.model_validate_json(body)
+    if not body:
+        raise RequestValidationError([{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}])
+    data: Any = body  # not sent as JSON: validated as bytes, which asks for an object (FastAPI's strict content type)
+    kind, _ = parse_options_header(content_type or "")
+    if kind.startswith(b"application/") and (kind == b"application/json" or kind.endswith(b"+json")):
+        try:
+            data = json.loads(body)
+        except json.JSONDecodeError as error:
+            detail = {"type": "json_invalid", "loc": ("body", error.pos), "msg": "JSON decode error", "input": {}}
+            raise RequestValidationError([{**detail, "ctx": {"error": error.msg}}]) from None
+        except (UnicodeDecodeError, RecursionError) as error:
+            raise HTTPException(400, "There was an error parsing the body") from error
+    try:
+        return model.model_validate(data, from_attributes=True)  # as FastAPI validates a body
+    except ValidationError as error:
+        details = error.errors(include_url=False)
+        raise RequestValidationError([{**detail, "loc": ("body", *detail["loc"])} for detail in details]) from None
 
 
 async def run_in_pool(request: Request, function: Callable[[Unpack[Args]], T], *args: Unpack[Args]) -> T:

@@ -26,9 +26,10 @@ def test_openapi_documents_every_endpoint_with_examples(client):
                  "/health/live", "/health/ready", "/metrics"]:  # fmt: skip
         assert path in paths, path
     schemas = spec["components"]["schemas"]
-    assert schemas["AddRequest"]["examples"][0] == {"a": "1011", "b": "110"}
-    assert schemas["AddRequest"]["properties"]["a"]["pattern"] == "^[01]+$"
-    assert schemas["AddRequest"]["additionalProperties"] is False
+    add_request = paths["/add"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert add_request["examples"][0] == {"a": "1011", "b": "110"}
+    assert add_request["properties"]["a"]["pattern"] == "^[01]+$"
+    assert add_request["additionalProperties"] is False
     assert "examples" in schemas["Prediction"]["properties"]["probabilities"]
     assert {"ClassifyResponse", "ClassifyAllResponse", "ErrorResponse"} <= set(schemas)
     assert {"400", "404", "413", "415", "422"} <= set(paths["/classify"]["post"]["responses"])
