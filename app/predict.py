@@ -8,12 +8,11 @@
 Both are CPU-bound: the routers run them in the thread pool, never on the event loop.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 
 from app.registry import LoadedModel
 from app.schemas import AddResponse, Prediction
@@ -41,8 +40,9 @@ class ZooAnswer:
         return prediction("ensemble", self.probabilities.mean(axis=0))
 
 
-def digit_probabilities(module: nn.Module, images: np.ndarray) -> np.ndarray:
-    """(batch, 28, 28) float32 in [0, 1] -> (batch, 10) softmax probabilities, float32."""
+def digit_probabilities(module: Callable[[torch.Tensor], torch.Tensor], images: np.ndarray) -> np.ndarray:
+    """(batch, 28, 28) float32 in [0, 1] -> (batch, 10) softmax probabilities, float32; `module` is a
+    digit model or its graph (LoadedModel.forward)."""
     with torch.inference_mode():
         logits = module(torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)))  # rows are time steps
         return torch.softmax(logits, dim=1).numpy()
@@ -59,7 +59,7 @@ def classify_batch(models: Sequence[LoadedModel], images: np.ndarray) -> list[Zo
     """Run every model once over the whole batch; one ZooAnswer per image."""
     if not models:
         raise ValueError("classify_batch needs at least one digit model")
-    by_image = np.stack([digit_probabilities(model.module, images) for model in models], axis=1)  # (batch, models, 10)
+    by_image = np.stack([digit_probabilities(model.forward, images) for model in models], axis=1)  # (batch, models, 10)
     names = tuple(model.name for model in models)
     return [ZooAnswer(names, probabilities) for probabilities in by_image]
 
