@@ -49,10 +49,10 @@ from app.schemas import AddResponse
 from app.settings import Settings
 
 Item = TypeVar("Item")
-BLANK_IMAGE = np.zeros((28, 28), dtype=np.float32)  # what digit batchers calibrate with ...
-SAMPLE_SUM = ("1" * 32, "1" * 32)  # ... and adder batchers: 32-bit operands, as the benchmark's
 Result = TypeVar("Result")
 log = logging.getLogger("uvicorn.error")
+BLANK_IMAGE = np.zeros((28, 28), dtype=np.float32)  # what digit batchers calibrate with ...
+SAMPLE_SUM = ("1" * 32, "1" * 32)  # ... and adder batchers: 32-bit operands, as the benchmark's
 
 
 class BatcherStopped(RuntimeError):
@@ -78,7 +78,7 @@ class Batcher(Generic[Item, Result]):
     """Gathers the items of one model group and runs them through `run` (n items in, n results out)."""
 
     name: str  # the model group, for logs and errors
-    run: Callable[[list[Item]], list[Result]]  # one forward pass, on the event loop or in a pool thread
+    run: Callable[[list[Item]], list[Result]]  # one forward pass, on the event loop or the inference thread
     key: Callable[[Item], Hashable]  # items with equal keys may share a forward pass
     steps: Callable[[Item], int]  # the time steps an item takes: 28 image rows, or a sum's width
     sample: Item  # an item to time the model with at start (calibrate)

@@ -1,4 +1,5 @@
-"""What handlers reach through `Depends`: the settings, the loaded zoo, the metrics, the worker pool.
+"""What the routes share: the loaded zoo, the metrics and the worker pool (some through `Depends`),
+and RequestRoute with json_body for the routes that read their own inputs.
 
     @router.get("/models")
     def list_models(registry: RegistryDep) -> list[ModelSummary]: ...
@@ -62,7 +63,7 @@ class RequestRoute(APIRoute):
     """A route whose endpoint takes the Request alone, reads and checks its own inputs, and returns
     the Response: FastAPI documents it from the decorator (response_model, responses, openapi_extra)
     and calls it directly. Its own handler would solve the endpoint's parameters first (`request`
-    alone still goes through that) and check the response: 10 µs a request for nothing.
+    alone still goes through that) and check the response: about 10 µs a request for nothing.
 
         router = APIRouter(prefix="/classify", route_class=RequestRoute)
     """
@@ -82,8 +83,9 @@ def json_body(model: type[ModelT], body: bytes, content_type: str | None) -> Mod
     for no body, a body not sent as JSON, JSON that does not parse, or fields that do not validate;
     a 400 for bytes that are not text or nest too deep.
 
-    A body sent as application/json that validates is read by pydantic's JSON parser, at 2 µs; any
-    other goes FastAPI's way (json.loads, then validation), so that its error is FastAPI's.
+    A body sent as application/json that validates is read by pydantic's JSON parser (1.3 µs for
+    /add's, against 3 µs through json.loads); any other goes FastAPI's way (json.loads, then
+    validation), so that its error is FastAPI's.
     """
     if content_type == "application/json":
         with contextlib.suppress(ValidationError):

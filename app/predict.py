@@ -5,7 +5,8 @@
     answers[0].ensemble.digit, [r.digit for r in answers[0].results]
     add_batch(registry.adder_model(None), [("1011", "110")])[0].sum   # '10001'
 
-Both are CPU-bound: the routers run them in the thread pool, never on the event loop.
+Both are CPU-bound: the batchers run them on their inference thread, or on the event loop when a
+batch is small (app/batching.py); with micro-batching off, the routes run them in the thread pool.
 """
 
 from collections.abc import Callable, Sequence
