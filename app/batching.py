@@ -172,23 +172,17 @@ class Batcher(Generic[Item, Result]):
             max(self.largest, len(batch)),
         )
 
-    def runs_inline(self, pending: list[Pending[Item, Result]]) -> bool:
-        return self.expected_seconds(pending) <= self.inline_s
-
-    def expected_seconds(self, pending: list[Pending[Item, Result]]) -> float:
-        """The CPU time a batch of these items should take."""
-        return self.batch_seconds + self.steps_of(pending) * self.step_seconds
-
-    def steps_of(self, pending: list[Pending[Item, Result]]) -> int:
-        return sum(self.steps(each.item) for each in pending)
+    def expected_seconds(self, steps: int) -> float:
+        """The CPU time a batch of this many item-steps should take."""
+        return self.batch_seconds + steps * self.step_seconds
 
     async def run_batch(self, batch: list[Pending[Item, Result]]) -> None:
         """Run the batch (a forward pass per key), on the loop or the inference thread; resolve each item's future."""
         items = [pending.item for pending in batch]
-        steps = self.steps_of(batch)
+        steps = sum(map(self.steps, items))
         call = partial(timed, run_by_key, self.run, self.key, items)
         try:
-            if self.runs_inline(batch):
+            if self.expected_seconds(steps) <= self.inline_s:
                 results, seconds = call()
             else:
                 results, seconds = await asyncio.get_running_loop().run_in_executor(self.inference, call)
