@@ -105,8 +105,15 @@ def json_body(model: type[ModelT], body: bytes, content_type: str | None) -> Mod
     try:
         return model.model_validate(data, from_attributes=True)  # as FastAPI validates a body
     except ValidationError as error:
-        details = error.errors(include_url=False)
-        raise RequestValidationError([{**detail, "loc": ("body", *detail["loc"])} for detail in details]) from None
+        raise request_error(error, "body") from None
+
+
+def request_error(error: ValidationError, *where: str) -> RequestValidationError:
+    """pydantic's errors as FastAPI's 422 for a request input: each error's loc under `where`
+    ("body", or "query", "model"), as FastAPI reports a parameter it validated itself."""
+    return RequestValidationError(
+        [{**detail, "loc": (*where, *detail["loc"])} for detail in error.errors(include_url=False)]
+    )
 
 
 async def run_in_pool(request: Request, function: Callable[[Unpack[Args]], T], *args: Unpack[Args]) -> T:

@@ -24,6 +24,7 @@ from training.checkpoint import CheckpointError, checkpoint_dirs, load_checkpoin
 ZOO_CHOICES = ("all", "ensemble")  # /classify's `model` values that pick every digit model
 PLOT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.png$")  # plain file names only: no paths
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # safe in a URL path segment
+MAX_MODEL_NAME = 100  # characters a request's model name may have: a 404 echoes it, so keep it short
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

@@ -14,11 +14,10 @@ from fastapi.exceptions import RequestValidationError
 
 from app.batching import add_one
 from app.deps import RequestRoute, json_body, json_request_body, loaded_registry
-from app.registry import UnknownModel
+from app.registry import MAX_MODEL_NAME, UnknownModel
 from app.schemas import AddRequest, AddResponse, error_responses
 
 router = APIRouter(prefix="/add", tags=["adder"], route_class=RequestRoute)
-MAX_NAME = 100  # characters in `model`, as /classify's
 
 ERRORS = error_responses(
     e400="a body that cannot be read as text",
@@ -51,10 +50,9 @@ def check_lengths(body: AddRequest, max_bits: int) -> None:
         for field, bits in (("a", body.a), ("b", body.b))
         if len(bits) > max_bits
     ]
-    if body.model is not None and len(body.model) > MAX_NAME:
-        errors.append(
-            too_long("model", f"has {len(body.model)} characters; a model's name has at most {MAX_NAME}", MAX_NAME)
-        )
+    if body.model is not None and len(body.model) > MAX_MODEL_NAME:
+        message = f"has {len(body.model)} characters; a model's name has at most {MAX_MODEL_NAME}"
+        errors.append(too_long("model", message, MAX_MODEL_NAME))
     if errors:
         raise RequestValidationError(errors)
 
