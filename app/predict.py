@@ -43,7 +43,10 @@ class ZooAnswer:
 
 def digit_probabilities(module: Callable[[torch.Tensor], torch.Tensor], images: np.ndarray) -> np.ndarray:
     """(batch, 28, 28) float32 in [0, 1] -> (batch, 10) softmax probabilities, float32; `module` is a
-    digit model or its graph (LoadedModel.forward)."""
+    digit model or its graph (LoadedModel.forward). The shape is checked here: the traced graph
+    reads whatever it is given, where the module would refuse another row length."""
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"digit models read (batch, 28, 28) images, not {images.shape}")
     with torch.inference_mode():
         logits = module(torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)))  # rows are time steps
         return torch.softmax(logits, dim=1).numpy()

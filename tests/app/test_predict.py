@@ -41,6 +41,13 @@ def test_classify_batch_needs_a_model(mnist_digits):
         classify_batch([], mnist_digits[0].pixels[np.newaxis])
 
 
+@pytest.mark.parametrize("shape", [(2, 28, 27), (2, 27, 28), (28, 28)])
+def test_classify_batch_refuses_images_that_are_not_28_by_28(registry, shape):
+    """The traced graph (LoadedModel.forward) would read a (2, 28, 27) batch without a word."""
+    with pytest.raises(ValueError, match=r"\(batch, 28, 28\) images"):
+        classify_batch(registry.digit_models(None), np.zeros(shape, np.float32))
+
+
 def test_exact_sum_is_python_addition():
     assert exact_sum("1011", "110", 5) == "10001"
     assert exact_sum("0", "0", 2) == "00"
