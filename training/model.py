@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
 
 CELLS = ("RNN", "LSTM", "GRU")
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # pixel statistics of MNIST's training set, in [0, 1] units
@@ -79,7 +80,13 @@ def recurrent_layer(
 
 
 class DigitClassifier(nn.Module):
-    """A recurrent net that reads an image row by row, with a linear head on its final state."""
+    """A recurrent net that reads an image row by row, with a linear head on its final state.
+
+    step_logits gives the answer after each row: step t is the model's answer to rows 1..t alone,
+    read as an image of t rows. The one-directional models' step t is the head on the last layer's
+    output at row t, from the very pass that gives the answer. A bidirectional model's backward
+    direction must then start at row t, so it reads the 28 prefixes of each image, in one packed pass.
+    """
 
     def __init__(self, config: DigitConfig):
         super().__init__()
@@ -92,11 +99,48 @@ class DigitClassifier(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """(batch, 28 steps, 28 features) in [0, 1] -> (batch, 10) logits."""
-        _, state = self.rnn((images - MNIST_MEAN) / MNIST_STD)  # zero-mean inputs keep tanh units unsaturated
+        _, state = self.rnn(normalise(images))
+        return self.final_logits(state)
+
+    def final_logits(self, state: torch.Tensor | tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """The recurrent layer's final state -> (batch, 10): the head on the last layer's state, each direction."""
         hidden = state[0] if isinstance(state, tuple) else state  # (layers * directions, batch, hidden)
-        final = hidden[-self.directions :]  # the last layer's final state, each direction
+        final = hidden[-self.directions :]
         logits: torch.Tensor = self.head(torch.cat(list(final), dim=1))  # (batch, hidden * directions) -> (batch, 10)
         return logits
+
+    def step_logits(self, images: torch.Tensor) -> torch.Tensor:
+        """(batch, rows, 28) in [0, 1] -> (batch, rows, 10): step t's logits read rows 1..t alone.
+
+        The last step is forward()'s answer; a row after t cannot change step t.
+        """
+        inputs = normalise(images)
+        if self.directions == 1:
+            outputs, _ = self.rnn(inputs)  # (batch, rows, hidden): the last layer's state after each row
+            logits: torch.Tensor = self.head(outputs)
+            return logits
+        batch, rows, _ = inputs.shape
+        # (rows * batch, rows, 28), longest first as packing wants: copy k of image b reads rows - k rows.
+        prefixes = inputs.repeat(rows, 1, 1)
+        lengths = torch.arange(rows, 0, -1).repeat_interleave(batch)
+        _, state = self.rnn(pack_padded_sequence(prefixes, lengths, batch_first=True))
+        # Each prefix's final state: forward at its last row, backward from there up to row 1.
+        logits = self.final_logits(state).view(rows, batch, -1)  # (prefix: rows..1, batch, 10)
+        return logits.flip(0).transpose(0, 1)
+
+
+def normalise(images: torch.Tensor) -> torch.Tensor:
+    """Pixels in [0, 1] -> MNIST's zero mean and unit variance: zero-mean inputs keep tanh units unsaturated."""
+    return (images - MNIST_MEAN) / MNIST_STD
+
+
+@dataclass(frozen=True)
+class AdderSteps:
+    """An adder's reading, one step (one column of bits, LSB first) at a time."""
+
+    logits: torch.Tensor  # (batch, steps): the sum bit's logit at each step
+    hidden: torch.Tensor  # (batch, steps, hidden): the LSTM's output h after each step
+    cell: torch.Tensor  # (batch, steps, hidden): its cell state c after each step
 
 
 class BinaryAdder(nn.Module):
@@ -113,6 +157,29 @@ class BinaryAdder(nn.Module):
         outputs, _ = self.rnn(bits)  # (batch, steps, hidden)
         logits: torch.Tensor = self.head(outputs).squeeze(-1)
         return logits
+
+    def steps(self, bits: torch.Tensor) -> AdderSteps:
+        """(batch, steps, 2) of 0/1 -> the logits and both states after every step.
+
+        nn.LSTM returns only the final cell state, so this runs the layer's own equations one step
+        at a time, carrying (h, c); its logits match forward()'s. A Python loop: for hundreds of bits.
+        """
+        w_ih, w_hh, b_ih, b_hh = self.rnn.all_weights[0]  # (4 hidden, 2), (4 hidden, hidden), (4 hidden,) x 2
+        size, (batch, length, _) = self.config.hidden_size, bits.shape
+        # Every step's input term at once: (batch * steps, 2) @ (2, 4 hidden) + both biases.
+        inputs = torch.addmm(b_ih + b_hh, bits.reshape(-1, 2), w_ih.T)
+        inputs = inputs.view(batch, length, 4 * size)
+        h = c = bits.new_zeros(batch, size)
+        hidden, cell = [], []
+        for t in range(length):
+            gates = torch.addmm(inputs[:, t], h, w_hh.T)  # (batch, 4 hidden): input, forget, cell, output
+            i, f, g, o = gates.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            hidden.append(h)
+            cell.append(c)
+        h_all, c_all = torch.stack(hidden, dim=1), torch.stack(cell, dim=1)  # (batch, steps, hidden)
+        return AdderSteps(self.head(h_all).squeeze(-1), h_all, c_all)
 
 
 def build_model(task: str, architecture: DigitConfig | AdderConfig | dict[str, Any]) -> nn.Module:
