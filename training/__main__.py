@@ -55,6 +55,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
     report = commands.add_parser("report", help="write REPORT.md and comparison plots from the cards")
     report.add_argument("--store", type=Path, default=DEFAULT_STORE)
+    report.add_argument("--data-dir", type=Path, default=None, help="MNIST IDX files, for the row-by-row figures")
     return parser.parse_args(argv)
 
 
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "report":
         from training.report import write_report
 
-        print(f"wrote {write_report(args.store)}")
+        print(f"wrote {write_report(args.store, args.data_dir)}")
 
 
 if __name__ == "__main__":
