@@ -20,6 +20,8 @@ import torch
 from torch import nn
 
 from training.checkpoint import CheckpointError, checkpoint_dirs, load_checkpoint
+from training.model import BinaryAdder
+from training.reading import CarryUnit, find_carry_unit
 
 ZOO_CHOICES = ("all", "ensemble")  # /classify's `model` values that pick every digit model
 PLOT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.png$")  # plain file names only: no paths
@@ -40,6 +42,7 @@ class LoadedModel:
     forward: Callable[[torch.Tensor], torch.Tensor]  # the module, as one TorchScript graph for a digit model
     card: dict[str, Any]  # the card without its long `history`
     plots: dict[str, bytes] = field(repr=False)  # "loss.png" -> PNG bytes, read at startup
+    carry: CarryUnit | None = None  # an adder's unit that best tracks the carry, found at load from its weights
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,8 @@ def load_model(directory: Path) -> LoadedModel:
             raise CheckpointError(f"{directory / plot} is not a PNG file")
     card = {key: value for key, value in card.items() if key != "history"}
     forward = one_graph(module, directory) if card["task"] == "digits" else module
-    return LoadedModel(name, card["task"], module, forward, card, plots)
+    carry = find_carry_unit(module) if isinstance(module, BinaryAdder) else None  # on one long random sum
+    return LoadedModel(name, card["task"], module, forward, card, plots, carry)
 
 
 def one_graph(module: nn.Module, directory: Path) -> Callable[[torch.Tensor], torch.Tensor]:

@@ -43,6 +43,15 @@ def error_responses(**descriptions: str) -> dict[int | str, dict[str, Any]]:
     }
 
 
+STEPS_DESCRIPTION = (
+    "with `steps=true`: 28 lists of the 10 probabilities, one per row; step t is the model's answer to the "
+    "image's first t rows alone, read as an image of t rows, so a row after t cannot change it, and step 28 "
+    "is the answer. A one-directional model's step t is its head on the state after row t, from the same "
+    "pass as the answer; a bidirectional model reads each of the 28 prefixes (one packed pass), its backward "
+    "direction starting at row t. The ensemble's steps are the mean of its models'. Null without `steps`."
+)
+
+
 class Prediction(BaseModel):
     model: str = Field(description="the digit model's name, or 'ensemble'", examples=["mnist-bilstm-128"])
     digit: int = Field(ge=0, le=9, description="the most probable class", examples=[7])
@@ -53,6 +62,7 @@ class Prediction(BaseModel):
         description="softmax probabilities of the digits 0-9",
         examples=[PROBABILITIES_EXAMPLE],
     )
+    steps: list[list[float]] | None = Field(default=None, description=STEPS_DESCRIPTION)
 
 
 class ClassifyResponse(Prediction):
@@ -78,6 +88,27 @@ class AddRequest(BaseModel):
     a: str = Field(min_length=1, pattern=BITS, description="a binary number, most-significant bit first")
     b: str = Field(min_length=1, pattern=BITS, description="a binary number, most-significant bit first")
     model: str | None = Field(default=None, description="an adder's name; default: the best adder")
+    steps: bool = Field(
+        default=False,
+        description="also return the adder's state after every bit, for operands of up to "
+        "RNNLAB_MAX_STEP_BITS bits",
+    )
+
+
+class AdderStep(BaseModel):
+    """The adder after reading one column of bits (one bit of a and one of b)."""
+
+    probability: float = Field(ge=0, le=1, description="P(sum bit = 1) at this column", examples=[0.998])
+    hidden: list[float] = Field(description="the LSTM's hidden state h (its output), one value per unit")
+    cell: list[float] = Field(description="the LSTM's cell state c (its memory), one value per unit")
+
+
+class CarryUnit(BaseModel):
+    """The unit whose value tracks the carry, found from the weights on a long random sum (Pearson r)."""
+
+    unit: int = Field(ge=0, description="the unit's index in `hidden` or `cell`", examples=[3])
+    state: Literal["hidden", "cell"] = Field(examples=["hidden"])
+    correlation: float = Field(ge=-1, le=1, description="Pearson r with the true carry out of each column")
 
 
 class AddResponse(BaseModel):
@@ -92,6 +123,15 @@ class AddResponse(BaseModel):
     probabilities: list[float] = Field(
         description="P(bit = 1) for each bit of `sum`, MSB first", examples=[[0.998, 0.002, 0.001, 0.003, 0.999]]
     )
+    steps: list[AdderStep] | None = Field(
+        default=None,
+        description="with `steps`: the adder after each column, in reading order (least-significant bit "
+        "first, the reverse of `sum`), from a step-by-step pass that matches the fused one. Null without `steps`.",
+    )
+    carry_unit: CarryUnit | None = Field(
+        default=None, description="with `steps`: the unit that tracks the carry; null when none does (`carry_note`)"
+    )
+    carry_note: str | None = Field(default=None, description="with `steps`: the carry unit in words, or why none")
 
 
 class HeadlineMetric(BaseModel):

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     max_pixels: int = Field(default=40_000_000, ge=28 * 28)
     # Cap on the length of each operand of /add.
     max_bits: PositiveInt = Field(default=10_000)
+    # Cap on the length of each operand of /add with "steps": true; the states grow with the sum.
+    max_step_bits: PositiveInt = Field(default=256)
     # /classify's default model; empty: the best by test accuracy.
     default_digit_model: str = Field(default="")
     # /add's default model; empty: the best by exact-sum accuracy (then by long sums).

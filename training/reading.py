@@ -76,7 +76,8 @@ def correlations(values: np.ndarray, target: np.ndarray) -> np.ndarray:
     spread = np.sqrt((x**2).sum(axis=0) * (y**2).sum())
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (x * y[:, None]).sum(axis=0) / spread
-    return np.nan_to_num(r)
+    cleaned: np.ndarray = np.nan_to_num(r)
+    return cleaned
 
 
 def best_unit(trace: CarryTrace) -> CarryUnit:
