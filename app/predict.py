@@ -11,14 +11,17 @@ batch is small (app/batching.py); with micro-batching off, the routes run them i
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from app.registry import LoadedModel
-from app.schemas import AddResponse, Prediction
-from training.bits import add_bit_strings_batch
-from training.model import BinaryAdder
+from app.schemas import AdderStep, AddResponse, CarryUnit, Prediction
+from training.bits import add_bit_strings_batch, encode_pairs
+from training.model import BinaryAdder, DigitClassifier
+from training.reading import CARRY_TRACKED
 
 DECIMALS = 6  # probabilities are rounded in responses: 10,001 of them for a 10,000-bit sum
 
@@ -30,15 +33,18 @@ class ZooAnswer:
 
     models: tuple[str, ...]  # names, in the order the models were given
     probabilities: np.ndarray  # (models, 10) float32
+    steps: np.ndarray | None = None  # (models, 28 rows, 10) float32 when asked for; its last row is `probabilities`
 
     @property
     def results(self) -> list[Prediction]:
-        return [prediction(name, row) for name, row in zip(self.models, self.probabilities, strict=True)]
+        steps = [None] * len(self.models) if self.steps is None else list(self.steps)
+        return [prediction(*each) for each in zip(self.models, self.probabilities, steps, strict=True)]
 
     @property
     def ensemble(self) -> Prediction:
-        """The mean of the models' probabilities."""
-        return prediction("ensemble", self.probabilities.mean(axis=0))
+        """The mean of the models' probabilities (and of their steps)."""
+        steps = None if self.steps is None else self.steps.mean(axis=0)
+        return prediction("ensemble", self.probabilities.mean(axis=0), steps)
 
 
 def digit_probabilities(module: Callable[[torch.Tensor], torch.Tensor], images: np.ndarray) -> np.ndarray:
@@ -52,25 +58,69 @@ def digit_probabilities(module: Callable[[torch.Tensor], torch.Tensor], images: 
         return torch.softmax(logits, dim=1).numpy()
 
 
-def prediction(name: str, probabilities: np.ndarray) -> Prediction:
-    """(10,) probabilities -> the answer of the model called `name`, rounded to DECIMALS."""
-    rounded: list[float] = np.round(probabilities.astype(np.float64), DECIMALS).tolist()
-    digit = rounded.index(max(rounded))  # the first of equals, as np.argmax
-    return Prediction(model=name, digit=digit, confidence=rounded[digit], probabilities=rounded)
+def step_probabilities(module: nn.Module, images: np.ndarray) -> np.ndarray:
+    """(batch, 28, 28) float32 in [0, 1] -> (batch, 28 rows, 10) softmax probabilities after each row
+    (DigitClassifier.step_logits: step t reads rows 1..t alone; the last is the answer)."""
+    if not isinstance(module, DigitClassifier):
+        raise TypeError(f"a {type(module).__name__} is not a digit model")
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"digit models read (batch, 28, 28) images, not {images.shape}")
+    with torch.inference_mode():
+        logits = module.step_logits(torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)))
+        return torch.softmax(logits, dim=-1).numpy()
 
 
-def classify_batch(models: Sequence[LoadedModel], images: np.ndarray) -> list[ZooAnswer]:
-    """Run every model once over the whole batch; one ZooAnswer per image."""
+def rounded(values: np.ndarray) -> list[Any]:
+    """Probabilities as the responses give them: rounded to DECIMALS, as Python floats."""
+    result: list[Any] = np.round(values.astype(np.float64), DECIMALS).tolist()
+    return result
+
+
+def prediction(name: str, probabilities: np.ndarray, steps: np.ndarray | None = None) -> Prediction:
+    """(10,) probabilities (and (28, 10) steps) -> the answer of the model called `name`, rounded to DECIMALS."""
+    answer: list[float] = rounded(probabilities)
+    digit = answer.index(max(answer))  # the first of equals, as np.argmax
+    by_row = None if steps is None else rounded(steps)
+    return Prediction(model=name, digit=digit, confidence=answer[digit], probabilities=answer, steps=by_row)
+
+
+def classify_batch(models: Sequence[LoadedModel], images: np.ndarray, steps: bool = False) -> list[ZooAnswer]:
+    """Run every model once over the whole batch; one ZooAnswer per image. With `steps`, that one
+    pass is step_logits', whose last row is the answer (the bidirectional models read each prefix)."""
     if not models:
         raise ValueError("classify_batch needs at least one digit model")
-    by_image = np.stack([digit_probabilities(model.forward, images) for model in models], axis=1)  # (batch, models, 10)
     names = tuple(model.name for model in models)
+    if steps:
+        by_row = np.stack([step_probabilities(model.module, images) for model in models], axis=1)
+        return [ZooAnswer(names, rows[:, -1], rows) for rows in by_row]
+    by_image = np.stack([digit_probabilities(model.forward, images) for model in models], axis=1)  # (batch, models, 10)
     return [ZooAnswer(names, probabilities) for probabilities in by_image]
 
 
 def exact_sum(a: str, b: str, width: int) -> str:
     """The oracle: a + b with Python integers, MSB first, zero-padded to `width` bits."""
     return format(int(a, 2) + int(b, 2), "b").zfill(width)
+
+
+def add_steps(model: LoadedModel, a: str, b: str) -> AddResponse:
+    """The adder's sum of a and b (MSB-first bit strings) with its state after every column, LSB
+    first (BinaryAdder.steps: a step-by-step pass; its answer is the fused pass's), and its carry unit."""
+    answer = add_batch(model, [(a, b)])[0]
+    assert isinstance(model.module, BinaryAdder)  # add_batch checked it
+    with torch.inference_mode():
+        states = model.module.steps(encode_pairs([(a, b)], answer.bits))
+    probabilities = rounded(torch.sigmoid(states.logits[0].double()).numpy())
+    hidden, cell = rounded(states.hidden[0].numpy()), rounded(states.cell[0].numpy())
+    steps = zip(probabilities, hidden, cell, strict=True)
+    answer.steps = [AdderStep(probability=p, hidden=h, cell=c) for p, h, c in steps]
+    unit = model.carry
+    if unit is not None and unit.tracks:
+        answer.carry_unit = CarryUnit(unit=unit.unit, state=unit.state, correlation=unit.correlation)
+        answer.carry_note = f"{unit.state} unit {unit.unit} tracks the carry: r = {unit.correlation:+.2f}"
+    else:
+        best = "" if unit is None else f" (the closest, {unit.state} unit {unit.unit}, has r = {unit.correlation:+.2f})"
+        answer.carry_note = f"no unit tracks the carry well: |r| < {CARRY_TRACKED} for every unit{best}"
+    return answer
 
 
 def add_batch(model: LoadedModel, pairs: list[tuple[str, str]]) -> list[AddResponse]:

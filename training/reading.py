@@ -16,6 +16,7 @@ and the service both use it.
 
 import random
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -32,7 +33,7 @@ CARRY_SEED = 0
 @dataclass(frozen=True)
 class CarryUnit:
     unit: int  # index into the adder's hidden (or cell) state
-    state: str  # "hidden" (h, the LSTM's output) or "cell" (c, its memory)
+    state: Literal["hidden", "cell"]  # h, the LSTM's output, or c, its memory
     correlation: float  # Pearson r with the true carry, in [-1, 1]; its sign is the unit's convention
 
     @property
@@ -83,7 +84,8 @@ def correlations(values: np.ndarray, target: np.ndarray) -> np.ndarray:
 def best_unit(trace: CarryTrace) -> CarryUnit:
     """The unit, hidden or cell, whose value correlates most strongly (either sign) with the carry."""
     candidates = []
-    for state, values in (("hidden", trace.hidden), ("cell", trace.cell)):
+    states: tuple[tuple[Literal["hidden", "cell"], np.ndarray], ...] = (("hidden", trace.hidden), ("cell", trace.cell))
+    for state, values in states:
         r = correlations(values.astype(np.float64), trace.carry.astype(np.float64))
         unit = int(np.abs(r).argmax())
         candidates.append(CarryUnit(unit, state, round(float(r[unit]), 4)))
