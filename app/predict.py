@@ -80,8 +80,10 @@ def prediction(name: str, probabilities: np.ndarray, steps: np.ndarray | None = 
     """(10,) probabilities (and (28, 10) steps) -> the answer of the model called `name`, rounded to DECIMALS."""
     answer: list[float] = rounded(probabilities)
     digit = answer.index(max(answer))  # the first of equals, as np.argmax
-    by_row = None if steps is None else rounded(steps)
-    return Prediction(model=name, digit=digit, confidence=answer[digit], probabilities=answer, steps=by_row)
+    answered = Prediction(model=name, digit=digit, confidence=answer[digit], probabilities=answer)
+    if steps is not None:
+        answered.steps = rounded(steps)  # set only when asked for: the routes leave unset fields out
+    return answered
 
 
 def classify_batch(models: Sequence[LoadedModel], images: np.ndarray, steps: bool = False) -> list[ZooAnswer]:
