@@ -90,8 +90,7 @@ class AddRequest(BaseModel):
     model: str | None = Field(default=None, description="an adder's name; default: the best adder")
     steps: bool = Field(
         default=False,
-        description="also return the adder's state after every bit, for operands of up to "
-        "RNNLAB_MAX_STEP_BITS bits",
+        description="also return the adder's state after every bit, for operands of up to RNNLAB_MAX_STEP_BITS bits",
     )
 
 
