@@ -143,18 +143,18 @@ def fail(batch: Sequence[Pending[Item, Result]], error: Exception) -> None:
             pending.future.set_exception(error)
 
 
-def classify_stacked(models: Sequence[LoadedModel], images: list[np.ndarray]) -> list[ZooAnswer]:
-    return classify_batch(models, np.stack(images))  # n x (28, 28) -> (n, 28, 28)
+def classify_stacked(models: Sequence[LoadedModel], images: list[np.ndarray], steps: bool = False) -> list[ZooAnswer]:
+    return classify_batch(models, np.stack(images), steps)  # n x (28, 28) -> (n, 28, 28)
 
 
-def add_by_width(model: LoadedModel, pairs: list[tuple[str, str]]) -> list[AddResponse]:
+def add_by_width(model: LoadedModel, pairs: list[tuple[str, str]], steps: bool = False) -> list[AddResponse]:
     """add_batch once per sum width, so that no sum runs a wider one's steps; the results in the pairs' order."""
     by_width: dict[int, list[int]] = {}
     for index, (a, b) in enumerate(pairs):
         by_width.setdefault(max(len(a), len(b)), []).append(index)
     results: dict[int, AddResponse] = {}
     for indices in by_width.values():
-        results.update(zip(indices, add_batch(model, [pairs[i] for i in indices]), strict=True))
+        results.update(zip(indices, add_batch(model, [pairs[i] for i in indices], steps), strict=True))
     return [results[index] for index in range(len(pairs))]
 
 
@@ -169,6 +169,10 @@ class Batchers:
     digits: dict[tuple[str, ...], Batcher[np.ndarray, ZooAnswer]]  # by the names of the group's models
     adders: dict[str, Batcher[tuple[str, str], AddResponse]]  # by adder name
     executor: ThreadPoolExecutor  # the one thread that runs every batch
+    # The same for requests with steps, which batch apart: their pass is step_logits' (classify_batch)
+    # or the adder's stepped pass, which a plain request need not wait for.
+    digit_steps: dict[tuple[str, ...], Batcher[np.ndarray, ZooAnswer]] = field(default_factory=dict)
+    adder_steps: dict[str, Batcher[tuple[str, str], AddResponse]] = field(default_factory=dict)
 
     @classmethod
     def start(cls, registry: Registry, settings: Settings) -> "Batchers":
@@ -186,26 +190,30 @@ class Batchers:
 
         digit_models = registry.of_task("digits")
         groups = [[model] for model in digit_models] + ([digit_models] if len(digit_models) > 1 else [])
+        adders = registry.of_task("adder")
         batchers = cls(
             {names(group): batcher(group, partial(classify_stacked, group)) for group in groups},
-            {model.name: batcher([model], partial(add_by_width, model)) for model in registry.of_task("adder")},
+            {model.name: batcher([model], partial(add_by_width, model)) for model in adders},
             executor,
+            {names(group): batcher(group, partial(classify_stacked, group, steps=True)) for group in groups},
+            {model.name: batcher([model], partial(add_by_width, model, steps=True)) for model in adders},
         )
         for each in batchers.all():
             each.start()
         return batchers
 
     def all(self) -> list[Batcher[np.ndarray, ZooAnswer] | Batcher[tuple[str, str], AddResponse]]:
-        return [*self.digits.values(), *self.adders.values()]
+        return [*self.digits.values(), *self.adders.values(), *self.digit_steps.values(), *self.adder_steps.values()]
 
-    async def classify(self, models: Sequence[LoadedModel], pixels: np.ndarray) -> ZooAnswer:
-        """(28, 28) float32 in [0, 1] -> every model's answer and their ensemble, batched with
-        concurrent requests for the same models."""
-        return await self.digits[names(models)].submit(pixels)
+    async def classify(self, models: Sequence[LoadedModel], pixels: np.ndarray, steps: bool = False) -> ZooAnswer:
+        """(28, 28) float32 in [0, 1] -> every model's answer and their ensemble (with `steps`, after
+        each row too), batched with concurrent requests for the same models and the same `steps`."""
+        return await (self.digit_steps if steps else self.digits)[names(models)].submit(pixels)
 
-    async def add(self, model: LoadedModel, a: str, b: str) -> AddResponse:
-        """The adder's sum of the MSB-first bit strings a and b, batched with concurrent sums."""
-        return await self.adders[model.name].submit((a, b))
+    async def add(self, model: LoadedModel, a: str, b: str, steps: bool = False) -> AddResponse:
+        """The adder's sum of the MSB-first bit strings a and b (with `steps`, and its state after each
+        column), batched with concurrent sums."""
+        return await (self.adder_steps if steps else self.adders)[model.name].submit((a, b))
 
     async def stop(self) -> None:
         await asyncio.gather(*(batcher.stop() for batcher in self.all()))

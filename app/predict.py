@@ -102,29 +102,9 @@ def exact_sum(a: str, b: str, width: int) -> str:
     return format(int(a, 2) + int(b, 2), "b").zfill(width)
 
 
-def add_steps(model: LoadedModel, a: str, b: str) -> AddResponse:
-    """The adder's sum of a and b (MSB-first bit strings) with its state after every column, LSB
-    first (BinaryAdder.steps: a step-by-step pass; its answer is the fused pass's), and its carry unit."""
-    answer = add_batch(model, [(a, b)])[0]
-    assert isinstance(model.module, BinaryAdder)  # add_batch checked it
-    with torch.inference_mode():
-        states = model.module.steps(encode_pairs([(a, b)], answer.bits))
-    probabilities = rounded(torch.sigmoid(states.logits[0].double()).numpy())
-    hidden, cell = rounded(states.hidden[0].numpy()), rounded(states.cell[0].numpy())
-    steps = zip(probabilities, hidden, cell, strict=True)
-    answer.steps = [AdderStep(probability=p, hidden=h, cell=c) for p, h, c in steps]
-    unit = model.carry
-    if unit is not None and unit.tracks:
-        answer.carry_unit = CarryUnit(unit=unit.unit, state=unit.state, correlation=unit.correlation)
-        answer.carry_note = f"{unit.state} unit {unit.unit} tracks the carry: r = {unit.correlation:+.2f}"
-    else:
-        best = "" if unit is None else f" (the closest, {unit.state} unit {unit.unit}, has r = {unit.correlation:+.2f})"
-        answer.carry_note = f"no unit tracks the carry well: |r| < {CARRY_TRACKED} for every unit{best}"
-    return answer
-
-
-def add_batch(model: LoadedModel, pairs: list[tuple[str, str]]) -> list[AddResponse]:
-    """The adder's sum of each (a, b) (MSB-first bit strings) in one forward pass, checked against the oracle."""
+def add_batch(model: LoadedModel, pairs: list[tuple[str, str]], steps: bool = False) -> list[AddResponse]:
+    """The adder's sum of each (a, b) (MSB-first bit strings) in one forward pass, checked against the
+    oracle; with `steps`, its state after every column as well (with_steps)."""
     if not isinstance(model.module, BinaryAdder):
         raise TypeError(f"{model.name} is a {model.task} model, not an adder")
     responses = []
@@ -141,4 +121,31 @@ def add_batch(model: LoadedModel, pairs: list[tuple[str, str]]) -> list[AddRespo
                 probabilities=result.probabilities,
             )
         )
+    if steps and pairs:
+        with_steps(model, pairs, responses)
     return responses
+
+
+def with_steps(model: LoadedModel, pairs: list[tuple[str, str]], responses: list[AddResponse]) -> None:
+    """Set each response's `steps` (its own columns, LSB first) and carry unit, from one stepped pass
+    over the batch (BinaryAdder.steps, which matches the fused pass). The LSTM is causal, so the zero
+    padding above a narrower sum cannot reach its columns."""
+    assert isinstance(model.module, BinaryAdder)  # add_batch checked it
+    with torch.inference_mode():
+        states = model.module.steps(encode_pairs(pairs, max(response.bits for response in responses)))
+    by_step = (torch.sigmoid(states.logits.double()), states.hidden, states.cell)  # (batch, steps[, hidden])
+    unit, note = carry_unit(model)
+    for row, response in enumerate(responses):
+        p, h, c = (rounded(values[row, : response.bits].numpy()) for values in by_step)
+        response.steps = [AdderStep(probability=pi, hidden=hi, cell=ci) for pi, hi, ci in zip(p, h, c, strict=True)]
+        response.carry_unit, response.carry_note = unit, note
+
+
+def carry_unit(model: LoadedModel) -> tuple[CarryUnit | None, str]:
+    """The adder's carry unit as the API gives it, or None, and a sentence that says which (or why none)."""
+    unit = model.carry
+    if unit is not None and unit.tracks:
+        found = CarryUnit(unit=unit.unit, state=unit.state, correlation=unit.correlation)
+        return found, f"{unit.state} unit {unit.unit} tracks the carry: r = {unit.correlation:+.2f}"
+    closest = "" if unit is None else f"; the closest, {unit.state} unit {unit.unit}, has r = {unit.correlation:+.2f}"
+    return None, f"no unit tracks the carry well: |r| < {CARRY_TRACKED} for every unit{closest}"

@@ -98,7 +98,13 @@ class DigitClassifier(nn.Module):
         self.head = nn.Linear(config.hidden_size * self.directions, config.num_classes)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """(batch, 28 steps, 28 features) in [0, 1] -> (batch, 10) logits."""
+        """(batch, 28 steps, 28 features) in [0, 1] -> (batch, 10) logits.
+
+        A one-directional model's answer is its last step, so the two never differ; a bidirectional
+        one reads the whole image once, where its steps read every prefix.
+        """
+        if self.directions == 1:
+            return self.step_logits(images)[:, -1]  # the head on the last layer's state after the last row
         _, state = self.rnn(normalise(images))
         return self.final_logits(state)
 

@@ -32,6 +32,15 @@ ModelChoice = Annotated[
         examples=["mnist-bilstm-128", "ensemble", "all"],
     ),
 ]
+StepsFlag = Annotated[
+    bool,
+    Query(
+        description="also give every model's answer after each row (`steps` in each answer): step t is the "
+        "model's answer to the image's first t rows alone, so no step peeks ahead, and step 28 is the answer. "
+        "One-directional models give their steps from the pass that answers; the two bidirectional ones read "
+        "each of the 28 prefixes in one packed pass, their backward direction starting at row t.",
+    ),
+]
 ImageFile = Annotated[
     UploadFile,
     File(
@@ -44,11 +53,11 @@ ERRORS = error_responses(
     e404="unknown model",
     e413="too many bytes or too many pixels",
     e415="not an image type the service decodes",
-    e422="no `file` field, or an image without ink; a malformed `model`",
+    e422="no `file` field, or an image without ink; a malformed `model` or `steps`",
 )
 
 
-@router.post("", responses=ERRORS)
+@router.post("", responses=ERRORS, response_model_exclude_unset=True)  # `steps` only when asked for
 async def classify(
     file: ImageFile,
     registry: RegistryDep,
@@ -57,7 +66,13 @@ async def classify(
     settings: SettingsDep,
     metrics: MetricsDep,
     model: ModelChoice = None,
+    steps: StepsFlag = False,
 ) -> ClassifyResponse | ClassifyAllResponse:
+    """Classify one image. With `steps=true`, each answer also has `steps`: 28 rows of 10
+    probabilities, row t being the model's answer to the image's first t rows alone (the ensemble's:
+    the mean of its models'). One-directional models give them from the same pass as the answer;
+    the bidirectional two read each prefix again, in one packed pass, their backward direction
+    starting at row t."""
     try:
         models = registry.digit_models(model)
     except UnknownModel as error:
@@ -66,7 +81,7 @@ async def classify(
         pixels = await pool.run(read_and_preprocess, file.file, settings.max_pixels)
     except ImageRejected as error:
         raise HTTPException(error.status_code, error.detail) from error
-    answer = await batchers.classify(models, pixels)
+    answer = await batchers.classify(models, pixels, steps)
     response = shape_response(model, answer, to_png_data_url(pixels))
     count_predictions(metrics, response)
     return response
@@ -82,7 +97,7 @@ def shape_response(choice: str | None, answer: ZooAnswer, preview: str) -> Class
     if choice == "all":
         return ClassifyAllResponse(preview=preview, ensemble=answer.ensemble, results=answer.results)
     chosen = answer.ensemble if choice == "ensemble" else answer.results[0]
-    return ClassifyResponse(**chosen.model_dump(), preview=preview)
+    return ClassifyResponse(**chosen.model_dump(exclude_unset=True), preview=preview)
 
 
 def count_predictions(metrics: Metrics, response: ClassifyResponse | ClassifyAllResponse) -> None:

@@ -168,9 +168,9 @@ def test_batches_are_cut_at_max_batch(registry, mnist_digits):
 def test_adder_batches_only_sums_of_the_same_width(registry, adder_checkpoints):
     adder, widths_per_pass = registry.adder_model(None), []
 
-    def run(model: Any, pairs: list[tuple[str, str]]) -> list[Any]:  # add_batch, noting the widths of each pass
+    def run(model: Any, pairs: list[tuple[str, str]], steps: bool = False) -> list[Any]:  # add_batch, noting widths
         widths_per_pass.append({max(map(len, pair)) for pair in pairs})
-        return add_batch(model, pairs)
+        return add_batch(model, pairs, steps)
 
     pairs = [("1" * (3 + 5 * (i % 2)), "1") for i in range(20)]  # widths 3 and 8, interleaved
 
