@@ -24,7 +24,9 @@ NORMAL_ANSWER = """async () => {
   const data = await (await fetch("classify?model=all", { method: "POST", body: form })).json();
   return Object.fromEntries(data.results.map((r) => [r.model, r.probabilities]));
 }"""
-BARS = "rows => Object.fromEntries(rows.map((r) => [r.dataset.model, [...r.querySelectorAll('.bar')].map((b) => Number(b.dataset.p))]))"
+BARS = """rows => Object.fromEntries(
+  rows.map((r) => [r.dataset.model, [...r.querySelectorAll(".bar")].map((b) => Number(b.dataset.p))])
+)"""
 
 
 def watch_it_read(page: Any, base_url: str) -> None:
@@ -81,7 +83,7 @@ def test_watch_it_read_by_keyboard_and_player(page: Any, base_url: str) -> None:
     page.keyboard.press("ArrowLeft")
     assert panel.get_attribute("data-step") == "27"
     play = panel.get_by_role("button", name="Play")
-    play.click()  # from row 27 at the end? no: from 27 it plays on to 28 and stops
+    play.click()  # from row 27 it plays on to 28 and stops there
     page.wait_for_function("() => document.querySelector('#draw-result .reading').dataset.step === '28'")
     panel.get_by_role("slider", name="Rows read").fill("1")
     panel.get_by_role("button", name="Play").click()
