@@ -1,21 +1,20 @@
 """Readers for the container and cluster files, and the two offline validators of the manifests.
 
-    dockerfile()                 # instructions, continuation lines joined, comments dropped
-    compose("docker-compose.yml")
-    manifests()                  # [(path, document)] of every Kubernetes manifest under deploy/kubernetes
-    validate_builtin(document)   # kubernetes-validate's bundled strict schemas
-    validate_kserve(document)    # KServe's own models (the kserve package), strictly
+dockerfile()                 # instructions, continuation lines joined, comments dropped
+compose("docker-compose.yml")
+manifests()                  # [(path, document)] of every Kubernetes manifest under deploy/kubernetes
+validate_builtin(document)   # kubernetes-validate's bundled strict schemas
+validate_kserve(document)    # KServe's own models (the kserve package), strictly
 """
 
 import re
 from pathlib import Path
 from typing import Any
 
-import pytest
+import kubernetes_validate
+import yaml
 
 from tests.deploy import ROOT
-
-yaml = pytest.importorskip("yaml")
 
 KUBERNETES = ROOT / "deploy/kubernetes"
 # The oldest Kubernetes still supported upstream when this was written, and the newest with bundled schemas.
@@ -71,16 +70,22 @@ def validate_builtin(document: dict[str, Any]) -> None:
 
     Where it has no schema (a custom resource, a misspelt kind) its command line warns and passes;
     here SchemaNotFoundError propagates, so a skipped document fails."""
-    import kubernetes_validate
-
     for version in KUBERNETES_VERSIONS:
-        kubernetes_validate.validate(document, kubernetes_validate.latest_version() if version == "latest" else version,
-                                     strict=True)
+        kubernetes_validate.validate(
+            document, kubernetes_validate.latest_version() if version == "latest" else version, strict=True
+        )
 
 
 PRIMITIVES: dict[str, tuple[type, ...]] = {
-    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "object": (str, int, float, dict, list, bool),
-    "datetime": (str,), "date": (str,), "bytes": (str,), "ResourceQuantity": (str, int, float),
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "object": (str, int, float, dict, list, bool),
+    "datetime": (str,),
+    "date": (str,),
+    "bytes": (str,),
+    "ResourceQuantity": (str, int, float),
 }
 
 
@@ -106,8 +111,10 @@ def strict_model(data: Any, type_name: str, where: str = "") -> Any:
     attribute = {key: name for name, key in model.attribute_map.items()}
     unknown = sorted(set(data) - set(attribute))
     assert not unknown, f"{where or type_name}: {type_name} has no field {', '.join(unknown)}"
-    fields = {attribute[key]: strict_model(value, model.openapi_types[attribute[key]], f"{where}.{key}")
-              for key, value in data.items()}
+    fields = {
+        attribute[key]: strict_model(value, model.openapi_types[attribute[key]], f"{where}.{key}")
+        for key, value in data.items()
+    }
     return model(**fields)
 
 

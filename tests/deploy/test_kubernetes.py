@@ -9,12 +9,10 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 
 from tests.deploy.files import KSERVE_GROUP, KUBERNETES, manifests, validate_builtin, validate_kserve, yaml
-
-kubernetes_validate = pytest.importorskip("kubernetes_validate")
-pytest.importorskip("kserve")
 
 DOCUMENTS = manifests()
 BUILTIN = [(path, doc) for path, doc in DOCUMENTS if not doc["apiVersion"].startswith(KSERVE_GROUP)]

@@ -4,25 +4,30 @@ pytest tests/deploy/test_lock.py      # a failure lists every dependency that sc
 """
 
 import re
-import tomllib
+from pathlib import Path
 
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from pathlib import Path
-
-from tests.deploy import ROOT
+from tests.deploy import ROOT, pyproject
 
 LOCK, TORCH = Path("requirements/lock.txt"), Path("requirements/torch.txt")
 APART = {"torch", "torchvision"}  # pinned in requirements/torch.txt, installed from the build's index
 # The image: Debian bookworm's CPython 3.11 on linux, amd64 or arm64.
 IMAGE_ENVIRONMENTS = [
     default_environment()
-    | {"python_version": "3.11", "python_full_version": "3.11.2", "sys_platform": "linux",
-       "platform_system": "Linux", "os_name": "posix", "platform_machine": machine,
-       "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+    | {
+        "python_version": "3.11",
+        "python_full_version": "3.11.2",
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "os_name": "posix",
+        "platform_machine": machine,
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+    }
     for machine in ("x86_64", "aarch64")
 ]
 
@@ -38,7 +43,7 @@ def pins(text: str) -> dict[str, tuple[Version, list[str]]]:
 
 
 def project_dependencies(root: Path = ROOT) -> list[Requirement]:
-    dependencies = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    dependencies = pyproject(root)["project"]["dependencies"]
     return [Requirement(text) for text in dependencies]
 
 
