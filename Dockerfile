@@ -15,7 +15,8 @@
 #   LOCK_FIND_LINKS   the same for requirements/lock.txt: a directory of its wheels (README,
 #                     "Building offline"); the hashes are still checked. With both set, pip downloads
 #                     nothing.
-#   PIP_CERT          the CA bundle pip trusts (a TLS-intercepting proxy's bundle, mounted in).
+#   PIP_CERT          the CA bundle pip trusts (a TLS-intercepting proxy's bundle, mounted in at a path
+#                     of its own: apt replaces /etc/ssl/certs/ca-certificates.crt, so not there).
 # Runtime environment: WEB_CONCURRENCY (uvicorn workers), RNNLAB_TORCH_THREADS (torch threads per
 # worker) and every other RNNLAB_ setting of app/settings.py. See README.md, "Containers".
 
