@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from tests.deploy import pyproject
+from tests.deploy import ROOT, pyproject
 from tests.deploy.files import compose, dockerfile, manifests
 
 DOCUMENTS = manifests()
@@ -76,8 +76,12 @@ def test_the_port_is_the_dockerfiles() -> None:
     assert compose("docker-compose.yml")["services"]["api"]["ports"] == [f"${{RNNLAB_PORT:-8000}}:{exposed}"]
 
 
-def test_the_command_is_the_apps_uvicorn() -> None:
-    assert instruction("CMD") == '["uvicorn", "app.main:app"]'
+def test_the_command_serves_the_app() -> None:
+    """uvicorn on app.main:app, or the service's own launcher (`python -m app`) where there is one."""
+    commands = ['["uvicorn", "app.main:app"]']
+    if (ROOT / "app/__main__.py").is_file():
+        commands.append('["python", "-m", "app"]')
+    assert instruction("CMD") in commands
     assert all("command" not in container and "args" not in container for container in containers())
 
 
