@@ -20,6 +20,9 @@ KUBERNETES = ROOT / "deploy/kubernetes"
 # The oldest Kubernetes still supported upstream when this was written, and the newest with bundled schemas.
 KUBERNETES_VERSIONS = ("1.32", "latest")
 KSERVE_GROUP = "serving.kserve.io/"
+# One worker's resident memory while it decodes four 40-megapixel images at once (torch's CPU build):
+# the least memory limit for a container that runs the service.
+WORKER_PEAK = 1200 * 1000 * 1000
 
 
 class ComposeLoader(yaml.SafeLoader):

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import Settings
 from tests.deploy import ROOT, pyproject
-from tests.deploy.files import compose, dockerfile, manifests
+from tests.deploy.files import WORKER_PEAK, compose, dockerfile, manifests
 
 DOCUMENTS = manifests()
 VERSION = pyproject()["project"]["version"]
@@ -121,6 +121,7 @@ def test_pods_are_hardened() -> None:
         assert context["capabilities"] == {"drop": ["ALL"]}
         assert container["resources"]["requests"].keys() >= {"cpu", "memory"}
         assert container["resources"]["limits"].keys() >= {"cpu", "memory"}
+        assert quantity(container["resources"]["limits"]["memory"]) >= WORKER_PEAK
 
 
 @pytest.mark.parametrize("owner", ["Deployment", "ServingRuntime"])
