@@ -89,9 +89,20 @@ export function stateView(tbody, data, a, b, columns) {
       cell.classList.toggle("now", i === k - 1);
     }
     const p = steps[k - 1].probability;
-    status.textContent = `Column ${k} of ${width} (bit ${k - 1}): sum bit ${p >= 0.5 ? 1 : 0}, ` +
-      `${percent(p >= 0.5 ? p : 1 - p, 0)} sure; true carry out ${carries[k - 1]}.`;
+    status.textContent = `Bit ${k - 1}: sum bit ${p >= 0.5 ? 1 : 0}, ${percent(p >= 0.5 ? p : 1 - p, 0)} sure; ` +
+      `true carry out ${carries[k - 1]}.`;
     panel.dataset.step = String(k);
+    keepInView(tbody.querySelector("td.now"));
+  }
+
+  /** Scroll the bits sideways (never the page) so that the column being read shows. */
+  function keepInView(cell) {
+    const scroller = tbody.closest(".bit-scroll");
+    if (!cell || !scroller) return;
+    const left = cell.offsetLeft - scroller.clientWidth / 2;
+    if (cell.offsetLeft < scroller.scrollLeft + 80 || cell.offsetLeft > scroller.scrollLeft + scroller.clientWidth - 20) {
+      scroller.scrollLeft = Math.max(0, left);
+    }
   }
 
   const status = el("p", { className: "reading-status", "aria-live": "polite" });
