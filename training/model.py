@@ -167,25 +167,22 @@ class BinaryAdder(nn.Module):
     def steps(self, bits: torch.Tensor) -> AdderSteps:
         """(batch, steps, 2) of 0/1 -> the logits and both states after every step.
 
-        nn.LSTM returns only the final cell state, so this runs the layer's own equations one step
-        at a time, carrying (h, c); its logits match forward()'s. A Python loop: for hundreds of bits.
+        nn.LSTM returns h after every step but c only after the last. h comes from forward()'s own
+        fused pass, so the logits are forward()'s; c follows from the layer's gates, given h before
+        each step: c_t = f_t * c_(t-1) + i_t * g_t, an elementwise loop of one call a step.
         """
+        hidden, _ = self.rnn(bits)  # (batch, steps, hidden): h after each step
         w_ih, w_hh, b_ih, b_hh = self.rnn.all_weights[0]  # (4 hidden, 2), (4 hidden, hidden), (4 hidden,) x 2
-        size, (batch, length, _) = self.config.hidden_size, bits.shape
-        # Every step's input term at once: (batch * steps, 2) @ (2, 4 hidden) + both biases.
-        inputs = torch.addmm(b_ih + b_hh, bits.reshape(-1, 2), w_ih.T)
-        inputs = inputs.view(batch, length, 4 * size)
-        h = c = bits.new_zeros(batch, size)
-        hidden, cell = [], []
-        for t in range(length):
-            gates = torch.addmm(inputs[:, t], h, w_hh.T)  # (batch, 4 hidden): input, forget, cell, output
-            i, f, g, o = gates.chunk(4, dim=1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-            h = torch.sigmoid(o) * torch.tanh(c)
-            hidden.append(h)
+        before = torch.cat([torch.zeros_like(hidden[:, :1]), hidden[:, :-1]], dim=1)  # h before each step
+        gates = bits @ w_ih.T + before @ w_hh.T + b_ih + b_hh  # (batch, steps, 4 hidden): input, forget, cell, output
+        i, f, g, _ = gates.chunk(4, dim=-1)
+        writes = torch.sigmoid(i) * torch.tanh(g)  # what each step adds to the cell ...
+        keeps = torch.sigmoid(f)  # ... and how much of it the step keeps
+        c, cell = torch.zeros_like(hidden[:, 0]), []
+        for keep, write in zip(keeps.unbind(1), writes.unbind(1), strict=True):
+            c = torch.addcmul(write, keep, c)
             cell.append(c)
-        h_all, c_all = torch.stack(hidden, dim=1), torch.stack(cell, dim=1)  # (batch, steps, hidden)
-        return AdderSteps(self.head(h_all).squeeze(-1), h_all, c_all)
+        return AdderSteps(self.head(hidden).squeeze(-1), hidden, torch.stack(cell, dim=1))
 
 
 def build_model(task: str, architecture: DigitConfig | AdderConfig | dict[str, Any]) -> nn.Module:

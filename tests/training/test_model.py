@@ -96,6 +96,10 @@ def test_stepped_adder_matches_the_fused_pass(size):
         outputs, (_, c) = model.rnn(bits)
         fused = model(bits)
     assert steps.hidden.shape == steps.cell.shape == (4, 50, size)
-    torch.testing.assert_close(steps.logits, fused, rtol=0, atol=1e-5)
-    torch.testing.assert_close(steps.hidden, outputs, rtol=0, atol=1e-5)
+    assert torch.equal(steps.logits, fused) and torch.equal(steps.hidden, outputs)  # the fused pass itself
     torch.testing.assert_close(steps.cell[:, -1], c[0], rtol=1e-5, atol=1e-5)  # nn.LSTM's only cell state
+    state = (torch.zeros(1, 4, size), torch.zeros(1, 4, size))
+    for t in range(50):  # nn.LSTM one step at a time, carrying (h, c): every step's cell state
+        _, state = model.rnn(bits[:, t : t + 1], state)
+        torch.testing.assert_close(steps.hidden[:, t], state[0][0], rtol=0, atol=1e-5)
+        torch.testing.assert_close(steps.cell[:, t], state[1][0], rtol=1e-5, atol=1e-5)
