@@ -32,7 +32,10 @@ function heat(v) {
 
 function carryText(data) {
   const unit = data.carry_unit;
-  if (!unit) return data.carry_note || "No unit tracks the carry well.";
+  if (!unit) {
+    const note = data.carry_note || "no unit tracks the carry well";
+    return `${note[0].toUpperCase()}${note.slice(1)}.`;
+  }
   const name = `${unit.state === "cell" ? "c" : "h"}${unit.unit}`;
   return `Unit ${name} (${unit.state} state) tracks the carry: correlation r = ${unit.correlation.toFixed(2)} with the true carry over a long random sum.`;
 }
