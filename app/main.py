@@ -21,13 +21,14 @@ from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.batching import ModelBatchers
 from app.errors import install_error_handlers
 from app.limits import BodyLimitMiddleware
 from app.metrics import Metrics, MetricsMiddleware
 from app.registry import load_registry
-from app.routers import adder, classify, health, metrics, models, pages
+from app.routers import adder, classify, health, metrics, models, pages, v2
 from app.settings import Settings
 from training.checkpoint import CheckpointError
 
@@ -85,9 +86,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.registry = None  # /health/ready answers 503 until the lifespan sets it
     app.state.batchers = None  # ModelBatchers while the lifespan runs, if RNNLAB_MICRO_BATCHING
     install_error_handlers(app)
+    app.add_exception_handler(StarletteHTTPException, v2.not_routed)  # {"error"} for unrouted /v2 paths
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # added last: outermost, sees every status
-    for router in (classify.router, adder.router, models.router, health.router, metrics.router, pages.router):
+    routers = (classify.router, adder.router, models.router, health.router, metrics.router, pages.router, v2.router)
+    for router in routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

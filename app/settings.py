@@ -53,3 +53,5 @@ class Settings(BaseSettings):
     # A micro-batch expected to take at most this many ms runs on the event loop, not on the inference
     # thread (app/batching.py); 0: always on the thread.
     inline_batch_ms: NonNegativeFloat = Field(default=1.0, le=100)
+    # The most images or sums in one Open Inference Protocol request (/v2/.../infer): a tensor's first dimension.
+    max_infer_batch: PositiveInt = Field(default=256, le=65_536)
