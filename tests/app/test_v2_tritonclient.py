@@ -168,7 +168,7 @@ def pixels_input(shape: list[int], datatype: str = "FP32", name: str = "pixels")
         ("mnist-gru-128", pixels_input([2, 784]), "400", "input 'pixels' has shape [2, 784]; it must be [N, 28, 28]"),
         ("mnist-gru-128", pixels_input([1, 28, 28], "FP64"), "400", "input 'pixels' must be FP32, not FP64"),
         ("mnist-gru-128", pixels_input([1, 28, 28], "INT64"), "400", "input 'pixels' must be FP32, not INT64"),
-        ("mnist-gru-128", pixels_input([1, 28, 28], name="input0"), "400", "takes: pixels, image"),
+        ("mnist-gru-128", pixels_input([1, 28, 28], name="input0"), "400", "unknown input 'input0'"),
         ("mnist-cnn", pixels_input([1, 28, 28]), "404", "unknown model 'mnist-cnn'"),
     ],
     ids=["wrong shape", "flat images", "FP64", "INT64", "unknown input", "unknown model"],
