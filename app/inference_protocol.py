@@ -52,7 +52,10 @@ SIGNATURES = {  # task -> (inputs, outputs); -1 is the batch dimension, N
     "adder": ([spec("a", "BYTES", -1), spec("b", "BYTES", -1)], [spec("sum", "BYTES", -1)]),
 }
 PLATFORMS = {"digits": "pytorch_torchscript", "adder": "pytorch"}  # digit models run as TorchScript graphs
-NUMPY_TYPES: dict[str, np.dtype[Any]] = {"FP32": np.dtype("<f4"), "INT64": np.dtype("<i8")}  # the numeric datatypes rnnlab reads or writes
+NUMPY_TYPES: dict[str, np.dtype[Any]] = {
+    "FP32": np.dtype("<f4"),
+    "INT64": np.dtype("<i8"),
+}  # the numeric datatypes rnnlab reads or writes
 Tensor = np.ndarray | list[bytes]  # a numeric tensor, shaped; or a BYTES tensor's elements, row-major
 
 

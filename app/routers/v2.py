@@ -134,8 +134,24 @@ INFER_ERRORS = protocol_errors(
     "an image over RNNLAB_MAX_PIXELS",
     e415="an `image` in a format the service does not decode",
     e422="an `image` without ink; a malformed Inference-Header-Content-Length",
+    e503="the models are not loaded yet, or the server is shutting down",
 )
-BINARY_RESPONSE = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+INFER_ROUTE: dict[str, Any] = {
+    "response_model": InferenceResponse,
+    "responses": {
+        **INFER_ERRORS,
+        200: {
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            "headers": {
+                "Inference-Header-Content-Length": {
+                    "schema": {"type": "integer"},
+                    "description": "with binary outputs: the length of the JSON part, their data after it",
+                }
+            },
+        },
+    },
+    "openapi_extra": INFER_BODY,
+}
 
 
 async def find_model(name: ModelName, registry: RegistryDep) -> LoadedModel:
@@ -170,32 +186,21 @@ async def server_ready(registry: RegistryDep) -> ServerReady:
     return ServerReady(ready=True)
 
 
-@router.get("/models/{name}", responses=UNKNOWN)
 @router.get("/models/{name}/versions/{version}", responses=UNKNOWN, dependencies=VERSIONED)
+@router.get("/models/{name}", responses=UNKNOWN)  # the decorator nearest the function registers first
 async def model_metadata_route(model: ModelDep) -> ModelMetadata:
     """The model's inputs and outputs: names, datatypes and shapes, -1 for the batch dimension."""
     return model_metadata(model)
 
 
-@router.get("/models/{name}/ready", responses=UNKNOWN)
 @router.get("/models/{name}/versions/{version}/ready", responses=UNKNOWN, dependencies=VERSIONED)
+@router.get("/models/{name}/ready", responses=UNKNOWN)
 async def model_ready(model: ModelDep) -> ModelReady:
     return ModelReady(name=model.name, ready=True)
 
 
-@router.post(
-    "/models/{name}/infer",
-    response_model=InferenceResponse,
-    responses={**INFER_ERRORS, 200: {"content": BINARY_RESPONSE}},
-    openapi_extra=INFER_BODY,
-)
-@router.post(
-    "/models/{name}/versions/{version}/infer",
-    response_model=InferenceResponse,
-    responses={**INFER_ERRORS, 200: {"content": BINARY_RESPONSE}},
-    openapi_extra=INFER_BODY,
-    dependencies=VERSIONED,
-)
+@router.post("/models/{name}/versions/{version}/infer", **INFER_ROUTE, dependencies=VERSIONED)
+@router.post("/models/{name}/infer", **INFER_ROUTE)
 async def infer(model: ModelDep, request: Request, metrics: MetricsDep, header_length: HeaderLength = None) -> Response:
     """Run the model on a batch: JSON tensors, or binary ones after Inference-Header-Content-Length bytes of JSON."""
     settings = request.app.state.settings
