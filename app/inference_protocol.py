@@ -19,13 +19,15 @@ encoded images, preprocessed as /classify does), and returns `probabilities` (FP
 
 import math
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
 
 from app.protocol_schemas import (
-    Datatype,
+    PLATFORMS,
+    SIGNATURES,
     InferenceRequest,
     InferenceResponse,
     ModelMetadata,
@@ -38,24 +40,7 @@ from app.registry import LoadedModel
 VERSION = "1"  # each checkpoint is the one version of its model
 EXTENSIONS = ["binary_tensor_data"]
 BITS = frozenset(b"01")
-
-
-def spec(name: str, datatype: Datatype, *shape: int) -> TensorMetadata:
-    return TensorMetadata(name=name, datatype=datatype, shape=list(shape))
-
-
-SIGNATURES = {  # task -> (inputs, outputs); -1 is the batch dimension, N
-    "digits": (
-        [spec("pixels", "FP32", -1, 28, 28), spec("image", "BYTES", -1)],
-        [spec("probabilities", "FP32", -1, 10), spec("digit", "INT64", -1)],
-    ),
-    "adder": ([spec("a", "BYTES", -1), spec("b", "BYTES", -1)], [spec("sum", "BYTES", -1)]),
-}
-PLATFORMS = {"digits": "pytorch_torchscript", "adder": "pytorch"}  # digit models run as TorchScript graphs
-NUMPY_TYPES: dict[str, np.dtype[Any]] = {
-    "FP32": np.dtype("<f4"),
-    "INT64": np.dtype("<i8"),
-}  # the numeric datatypes rnnlab reads or writes
+NUMPY_TYPES: dict[str, np.dtype[Any]] = {"FP32": np.dtype("<f4"), "INT64": np.dtype("<i8")}  # little-endian
 Tensor = np.ndarray | list[bytes]  # a numeric tensor, shaped; or a BYTES tensor's elements, row-major
 
 
@@ -197,11 +182,20 @@ def json_numbers(tensor: RequestInput, dtype: np.dtype[Any], count: int) -> np.n
 
 
 def json_strings(tensor: RequestInput) -> list[bytes]:
-    """A BYTES tensor's JSON data: strings (UTF-8), in lists as deep as the shape."""
-    values = np.asarray(tensor.data, dtype=object).ravel().tolist()
+    """A BYTES tensor's JSON data: strings (UTF-8), flat or in nested lists."""
+    values = list(flat(tensor.data or []))
     if not all(isinstance(value, str) for value in values):
         raise ProtocolError(400, f"input {tensor.name!r}: BYTES data in JSON must be strings")
     return [value.encode() for value in values]
+
+
+def flat(data: list[Any]) -> Iterator[Any]:
+    """Nested lists' elements in row-major order (as deep as JSON nests: pydantic's parser bounds it)."""
+    for value in data:
+        if isinstance(value, list):
+            yield from flat(value)
+        else:
+            yield value
 
 
 def bytes_elements(raw: bytes, count: int, name: str) -> list[bytes]:

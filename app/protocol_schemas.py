@@ -120,6 +120,20 @@ class ProtocolErrorBody(BaseModel):
     error: str = Field(examples=["unknown model 'mnist-cnn'; the zoo has: adder-lstm-10, ..."])
 
 
+def spec(name: str, datatype: Datatype, *shape: int) -> TensorMetadata:
+    return TensorMetadata(name=name, datatype=datatype, shape=list(shape))
+
+
+SIGNATURES = {  # what each task's models declare: task -> (inputs, outputs); -1 is the batch dimension, N
+    "digits": (
+        [spec("pixels", "FP32", -1, 28, 28), spec("image", "BYTES", -1)],
+        [spec("probabilities", "FP32", -1, 10), spec("digit", "INT64", -1)],
+    ),
+    "adder": ([spec("a", "BYTES", -1), spec("b", "BYTES", -1)], [spec("sum", "BYTES", -1)]),
+}
+PLATFORMS = {"digits": "pytorch_torchscript", "adder": "pytorch"}  # digit models run as TorchScript graphs
+
+
 def protocol_errors(**descriptions: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for a /v2 route: protocol_errors(e404="unknown model") -> {404: {...}}."""
     return {int(code[1:]): {"model": ProtocolErrorBody, "description": text} for code, text in descriptions.items()}
