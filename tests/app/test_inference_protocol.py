@@ -198,3 +198,12 @@ def test_requested_outputs_must_be_the_models_once_each(digits):
     assert "classification extension" in refused([{"name": "digit", "parameters": {"class_count": 3}}])
     assert "'binary_data' must be true or false" in refused([{"name": "digit", "parameters": {"binary_data": 1}}])
     assert "'binary_data_output' must be true or false" in refused(None, {"binary_data_output": "yes"})
+
+
+def test_json_data_may_nest_as_the_shape_does(digits, adder):
+    nested = np.linspace(0, 1, 2 * 784, dtype=np.float32).reshape(2, 28, 28)
+    request, raws = read_request(raw([{**PIXELS, "shape": [2, 28, 28], "data": nested.tolist()}]), None)
+    np.testing.assert_array_equal(read_inputs(digits, request, raws, max_batch=2)["pixels"], nested)
+    bits = [{"name": name, "shape": [2], "datatype": "BYTES", "data": [["1"], ["10"]]} for name in "ab"]
+    request, raws = read_request(raw(bits), None)
+    assert read_inputs(adder, request, raws, max_batch=2) == {"a": [b"1", b"10"], "b": [b"1", b"10"]}
