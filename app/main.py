@@ -21,7 +21,6 @@ from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.batching import ModelBatchers
 from app.errors import install_error_handlers
@@ -86,7 +85,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.registry = None  # /health/ready answers 503 until the lifespan sets it
     app.state.batchers = None  # ModelBatchers while the lifespan runs, if RNNLAB_MICRO_BATCHING
     install_error_handlers(app)
-    app.add_exception_handler(StarletteHTTPException, v2.not_routed)  # {"error"} for unrouted /v2 paths
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # added last: outermost, sees every status
     routers = (classify.router, adder.router, models.router, health.router, metrics.router, pages.router, v2.router)

@@ -13,7 +13,7 @@ The routes are thin: app/inference_protocol.py reads the request and writes the 
 models run through the same micro-batchers, thread pool, limits and metrics as /classify and /add,
 one batcher item per image or sum. Every error on /v2 takes the protocol's form `{"error": "..."}`:
 ProtocolRoute answers what a route raises with the app's own handler for it (app/errors.py,
-FastAPI's), then rewrites its `detail`; `not_routed` does the same for /v2 paths no route matches.
+FastAPI's), then rewrites its `detail`; the last route takes every other /v2 path, for a 404 or 405.
 """
 
 import asyncio
@@ -25,10 +25,8 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from fastapi import Path as PathParam
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.batching import add_one, classify_one, expect_image
 from app.deps import MetricsDep, RegistryDep, run_in_pool
@@ -60,7 +58,7 @@ from app.protocol_schemas import (
 )
 from app.registry import LoadedModel, UnknownModel
 
-PREFIX = "/v2"
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
@@ -106,16 +104,7 @@ def in_protocol_form(response: Response) -> Response:
     return JSONResponse({"error": message}, response.status_code, headers=headers)
 
 
-async def not_routed(request: Request, error: Exception) -> Response:
-    """The app's HTTPException handler: FastAPI's, in the protocol's form under /v2 (a 404 or 405 there)."""
-    if not isinstance(error, StarletteHTTPException):  # registered for it alone; narrows the type
-        raise error
-    response = await http_exception_handler(request, error)
-    on_v2 = request.url.path == PREFIX or request.url.path.startswith(PREFIX + "/")
-    return in_protocol_form(response) if on_v2 else response
-
-
-router = APIRouter(prefix=PREFIX, tags=["open inference protocol"], route_class=ProtocolRoute)
+router = APIRouter(prefix="/v2", tags=["open inference protocol"], route_class=ProtocolRoute)
 
 ModelName = Annotated[str, PathParam(description="a model's name, as GET /models lists it", examples=["mnist-gru-128"])]
 HeaderLength = Annotated[
@@ -257,3 +246,17 @@ async def add(request: Request, model: LoadedModel, inputs: dict[str, Tensor], m
         metrics.child(metrics.additions, result.model, str(result.correct).lower()).inc()
         metrics.child(metrics.added_bits, result.model).inc(result.bits)
     return {"sum": [result.sum.encode() for result in results]}
+
+
+@router.api_route("/{path:path}", methods=list(METHODS), include_in_schema=False)
+async def not_in_the_protocol(request: Request) -> None:
+    """Any other path under /v2: 405 where a route above takes another method, else 404. Routed here,
+    rather than left to the app's router, so that ProtocolRoute answers them in the protocol's form."""
+    path = request.scope["path"]
+    routes = [
+        route for route in router.routes if isinstance(route, APIRoute) and route.endpoint is not not_in_the_protocol
+    ]
+    allowed = sorted({method for route in routes if route.path_regex.match(path) for method in route.methods or ()})
+    if allowed:
+        raise HTTPException(405, "Method Not Allowed", headers={"Allow": ", ".join(allowed)})
+    raise HTTPException(404, "Not Found")
