@@ -26,7 +26,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from app.protocol_schemas import (
-    PLATFORMS,
+    PLATFORM,
     SIGNATURES,
     InferenceRequest,
     InferenceResponse,
@@ -55,9 +55,7 @@ class ProtocolError(ValueError):
 
 def model_metadata(model: LoadedModel) -> ModelMetadata:
     inputs, outputs = SIGNATURES[model.task]
-    return ModelMetadata(
-        name=model.name, versions=[VERSION], platform=PLATFORMS[model.task], inputs=inputs, outputs=outputs
-    )
+    return ModelMetadata(name=model.name, versions=[VERSION], platform=PLATFORM, inputs=inputs, outputs=outputs)
 
 
 def read_request(body: bytes, header_length: int | None) -> tuple[InferenceRequest, list[bytes | None]]:
@@ -213,7 +211,7 @@ def bytes_elements(raw: bytes, count: int, name: str) -> list[bytes]:
     return elements
 
 
-def bit_strings(tensor: list[bytes], name: str, max_bits: int) -> list[str]:
+def bit_strings(tensor: Tensor, name: str, max_bits: int) -> list[str]:
     """An adder's operand: bit strings of 0 and 1, MSB first, at most max_bits each (RNNLAB_MAX_BITS)."""
     bits = []
     for index, element in enumerate(tensor):

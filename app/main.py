@@ -22,7 +22,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
 
-from app.batching import ModelBatchers
+from app.batching import Batchers
+from app.deps import Pool
 from app.errors import install_error_handlers
 from app.limits import BodyLimitMiddleware
 from app.metrics import Metrics, MetricsMiddleware
@@ -50,9 +51,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except CheckpointError as error:
         log.error("rnnlab cannot start: %s", error)
         raise
-    app.state.limiter = CapacityLimiter(settings.inference_concurrency)
-    if settings.micro_batching:  # a collector task per model group, on this event loop
-        app.state.batchers = ModelBatchers.start(registry, settings)
+    app.state.pool = Pool(CapacityLimiter(settings.inference_concurrency))
+    app.state.batchers = Batchers.start(registry, settings)  # a collector task per model group, on this event loop
     app.state.registry = registry
     # What is loaded now lives as long as the process: move it out of the garbage collector's sight.
     # A full collection would otherwise walk its ~200,000 objects: a pause of 50-150 ms in a request.
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.registry = None  # /health/ready answers 503 until the lifespan sets it
-    app.state.batchers = None  # ModelBatchers while the lifespan runs, if RNNLAB_MICRO_BATCHING
+    app.state.batchers = None  # Batchers while the lifespan runs
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # added last: outermost, sees every status

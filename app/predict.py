@@ -5,15 +5,15 @@
     answers[0].ensemble.digit, [r.digit for r in answers[0].results]
     add_batch(registry.adder_model(None), [("1011", "110")])[0].sum   # '10001'
 
-Both are CPU-bound: the batchers run them on their inference thread, or on the event loop when a
-batch is small (app/batching.py); with micro-batching off, the routes run them in the thread pool.
+Both are CPU-bound: the batchers run them on their inference thread (app/batching.py).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
 from app.registry import LoadedModel
 from app.schemas import AddResponse, Prediction
@@ -41,10 +41,9 @@ class ZooAnswer:
         return prediction("ensemble", self.probabilities.mean(axis=0))
 
 
-def digit_probabilities(module: Callable[[torch.Tensor], torch.Tensor], images: np.ndarray) -> np.ndarray:
-    """(batch, 28, 28) float32 in [0, 1] -> (batch, 10) softmax probabilities, float32; `module` is a
-    digit model or its graph (LoadedModel.forward). The shape is checked here: the traced graph
-    reads whatever it is given, where the module would refuse another row length."""
+def digit_probabilities(module: nn.Module, images: np.ndarray) -> np.ndarray:
+    """(batch, 28, 28) float32 in [0, 1] -> (batch, 10) softmax probabilities, float32, from one digit model.
+    The shape is checked here, with a message that says what is expected."""
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise ValueError(f"digit models read (batch, 28, 28) images, not {images.shape}")
     with torch.inference_mode():
@@ -63,7 +62,7 @@ def classify_batch(models: Sequence[LoadedModel], images: np.ndarray) -> list[Zo
     """Run every model once over the whole batch; one ZooAnswer per image."""
     if not models:
         raise ValueError("classify_batch needs at least one digit model")
-    by_image = np.stack([digit_probabilities(model.forward, images) for model in models], axis=1)  # (batch, models, 10)
+    by_image = np.stack([digit_probabilities(model.module, images) for model in models], axis=1)  # (batch, models, 10)
     names = tuple(model.name for model in models)
     return [ZooAnswer(names, probabilities) for probabilities in by_image]
 

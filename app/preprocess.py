@@ -7,17 +7,14 @@
         ...  # error.status_code (400, 413, 415 or 422) and error.detail go back to the client
     preview = to_png_data_url(pixels)  # "data:image/png;base64,..."
 
-    pixels = mnist_png(upload_bytes)               # the same in steps (the service's route): a plain
-    if pixels is None:                             # PNG in MNIST's form in microseconds, or None ...
-        image = open_image(upload_bytes, max_pixels)
-        pixels = mnist_as_is(image)                # ... any image in MNIST's form, or None ...
-        if pixels is None:
-            pixels = prepare(image)                # ... and then the full pipeline: milliseconds
+    image = open_image(upload_bytes, max_pixels)   # the same in steps: the header, checked ...
+    pixels = mnist_as_is(image)                    # ... an image already in MNIST's form, or None ...
+    if pixels is None:
+        pixels = prepare(image)                    # ... and then the full pipeline
 
 `open_image` reads the header safely: the format sniffed from the bytes, the size checked
 before decoding. `decode` applies the EXIF orientation, composites transparency onto white
-and gives 8-bit grey. An upload already in MNIST's form passes through unchanged
-(`mnist_png` reads a plain PNG without PIL's Image.open, `mnist_as_is` any opened image).
+and gives 8-bit grey. An upload already in MNIST's form passes through unchanged (`mnist_as_is`).
 Any other goes through `to_mnist`, which follows DESIGN.md: the background from the border
 (dark ink on light paper is inverted), flattened where it varies (shadows, grey paper on white
 margins); noise below a floor, ruled lines and form-box edges, and specks removed; a crop to the
@@ -27,8 +24,6 @@ mass put at the centre of 28x28. Pure functions; no state."""
 import base64
 import contextlib
 import io
-import struct
-import zlib
 from typing import cast
 
 import numpy as np
@@ -125,9 +120,6 @@ def to_grayscale(image: Image.Image) -> Image.Image:
 
 def preprocess(data: bytes, max_pixels: int) -> np.ndarray:
     """Upload bytes -> (28, 28) float32 in [0, 1], bright digit on black."""
-    pixels = mnist_png(data)  # 784 pixels: within any max_pixels (RNNLAB_MAX_PIXELS is at least that)
-    if pixels is not None:
-        return pixels
     image = open_image(data, max_pixels)
     pixels = mnist_as_is(image)
     return pixels if pixels is not None else prepare(image)
@@ -144,18 +136,6 @@ def mnist_as_is(image: Image.Image) -> np.ndarray | None:
     if image.size != (MNIST_SIZE, MNIST_SIZE):
         return None
     return mnist_form(decode(image))
-
-
-def mnist_png(data: bytes) -> np.ndarray | None:
-    """A plain PNG (plain_png_grey) already in MNIST's form -> its pixels / 255; None otherwise.
-
-    What a client sends when it sends MNIST itself. The service calls this on the event loop, on
-    the raw upload: 16 µs, where opening the image with PIL first costs 45 µs more. An upload
-    refused here is not lost: the route goes on with open_image and mnist_as_is, which decide
-    the same for a plain PNG (tests/app/test_preprocess.py checks this) and handle every other.
-    """
-    grey = plain_png_grey(data)
-    return None if grey is None else mnist_form(grey)
 
 
 def mnist_form(grey: Image.Image) -> np.ndarray | None:
@@ -181,81 +161,12 @@ def mnist_form(grey: Image.Image) -> np.ndarray | None:
     return pixels
 
 
-def plain_png_grey(data: bytes) -> Image.Image | None:
-    """A plain 28x28 PNG -> its 8-bit grey image, read without Image.open; None for any other
-    upload, a damaged one included (open_image then says what is wrong with it).
-
-    Plain: IHDR for 8-bit greyscale without interlace, IDAT chunks, IEND at the very end, every CRC
-    right, and no other chunk, so nothing that could change the pixels (tRNS, eXIf's orientation).
-    Image.frombytes' "zip" decoder is the one PIL's PNG reader uses: it inflates and unfilters.
-    """
-    if not data.startswith(PLAIN_PNG_HEAD):
-        return None
-    idat: list[bytes] = []  # the IDAT chunks' data, in order
-    position = len(PLAIN_PNG_HEAD)
-    while position + 12 <= len(data):  # each chunk: length (4 bytes), type (4), data, CRC (4)
-        (length,) = struct.unpack_from(">I", data, position)
-        typed, end = data[position + 4 : position + 8 + length], position + 12 + length
-        if end > len(data) or data[end - 4 : end] != struct.pack(">I", zlib.crc32(typed)):
-            return None
-        if typed[:4] == b"IEND":
-            return inflate_grey(b"".join(idat)) if idat and end == len(data) else None  # nothing after IEND
-        if typed[:4] != b"IDAT":
-            return None
-        idat.append(typed[4:])
-        position = end
-    return None  # no IEND
-
-
-def inflate_grey(stream: bytes) -> Image.Image | None:
-    """A 28x28 greyscale PNG's IDAT data -> the image; None if it is corrupt or short."""
-    try:
-        return Image.frombytes("L", (MNIST_SIZE, MNIST_SIZE), stream, "zip", "L")
-    except (ValueError, OSError):
-        return None
-
-
-def png_data_url(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
 def to_png_data_url(pixels: np.ndarray) -> str:
-    """A (h, w) array in [0, 1] as an 8-bit grey PNG data URL: the `preview` of what the model saw.
-
-    Written directly (signature, IHDR, one IDAT of unfiltered rows, IEND), and not compressed: the
-    rows go in a zlib stream of one stored block. A 28x28 preview is then 0.8 KB instead of about
-    0.3 KB, and takes 1 µs instead of 10-30 µs (zlib sets up a 256 KB state for every call);
-    every /classify response carries one.
-    """
-    gray = np.rint(np.clip(pixels, 0.0, 1.0) * 255).astype(np.uint8)
-    height, width = gray.shape
-    rows = np.zeros((height, width + 1), dtype=np.uint8)  # each row starts with its filter type: 0, none
-    rows[:, 1:] = gray
-    chunks = grey_ihdr(width, height) + png_chunk(b"IDAT", stored_zlib(rows.tobytes())) + png_chunk(b"IEND", b"")
-    return png_data_url(PNG_SIGNATURE + chunks)
-
-
-def stored_zlib(data: bytes) -> bytes:
-    """`data` as a zlib stream of stored (uncompressed) deflate blocks, as zlib.decompress reads it."""
-    blocks = [data[start : start + 0xFFFF] for start in range(0, len(data), 0xFFFF)] or [b""]
-    stream = b"\x78\x01"  # zlib header: deflate, 32 KB window, no dictionary (a multiple of 31)
-    for index, block in enumerate(blocks):
-        final = index == len(blocks) - 1
-        stream += struct.pack("<BHH", final, len(block), 0xFFFF ^ len(block)) + block  # BFINAL, BTYPE 00
-    return stream + struct.pack(">I", zlib.adler32(data))
-
-
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    """A PNG chunk: length, type, data, and the CRC-32 of type and data."""
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def grey_ihdr(width: int, height: int) -> bytes:
-    """The IHDR chunk of an 8-bit greyscale PNG without interlace."""
-    return png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-
-
-PLAIN_PNG_HEAD = PNG_SIGNATURE + grey_ihdr(MNIST_SIZE, MNIST_SIZE)  # how plain_png_grey's uploads begin
+    """A (h, w) array in [0, 1] as an 8-bit grey PNG data URL: the `preview` of what the model saw."""
+    grey = np.rint(np.clip(pixels, 0.0, 1.0) * 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(grey, "L").save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def to_mnist(image: Image.Image) -> np.ndarray:

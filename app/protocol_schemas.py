@@ -40,7 +40,7 @@ class ServerMetadata(BaseModel):
 class ModelMetadata(BaseModel):
     name: str = Field(examples=["mnist-gru-128"])
     versions: list[str] = Field(examples=[["1"]])
-    platform: str = Field(examples=["pytorch_torchscript"])
+    platform: str = Field(examples=["pytorch"])
     inputs: list[TensorMetadata]
     outputs: list[TensorMetadata]
 
@@ -131,7 +131,7 @@ SIGNATURES = {  # what each task's models declare: task -> (inputs, outputs); -1
     ),
     "adder": ([spec("a", "BYTES", -1), spec("b", "BYTES", -1)], [spec("sum", "BYTES", -1)]),
 }
-PLATFORMS = {"digits": "pytorch_torchscript", "adder": "pytorch"}  # digit models run as TorchScript graphs
+PLATFORM = "pytorch"  # every model is a torch module
 
 
 def protocol_errors(**descriptions: str) -> dict[int | str, dict[str, Any]]:

@@ -3,13 +3,14 @@
     from app.schemas import AddRequest
     AddRequest(a="1011", b="110")          # pattern ^[01]+$, at least 1 bit; extra keys are rejected
 
-The length cap on a and b is RNNLAB_MAX_BITS, so it is checked in routers/adder.py
-rather than fixed here.
+The length cap on a and b is a setting (RNNLAB_MAX_BITS), so routers/adder.py checks it.
 """
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.registry import MAX_MODEL_NAME
 
 BITS = r"^[01]+$"
 PREVIEW_EXAMPLE = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAABwAAAAcCAAAAABXZoBIAAAA..."
@@ -32,7 +33,7 @@ class ValidationErrorResponse(BaseModel):
     """422: the request does not fit the schema; `detail` joins every issue into one readable line."""
 
     detail: str = Field(examples=["body.a: String should match pattern '^[01]+$'"])
-    errors: list[ValidationIssue]
+    errors: list[ValidationIssue] = Field(default_factory=list, description="empty for a cap that is a setting")
 
 
 def error_responses(**descriptions: str) -> dict[int | str, dict[str, Any]]:
@@ -77,7 +78,9 @@ class AddRequest(BaseModel):
 
     a: str = Field(min_length=1, pattern=BITS, description="a binary number, most-significant bit first")
     b: str = Field(min_length=1, pattern=BITS, description="a binary number, most-significant bit first")
-    model: str | None = Field(default=None, description="an adder's name; default: the best adder")
+    model: str | None = Field(
+        default=None, max_length=MAX_MODEL_NAME, description="an adder's name; default: the best adder"
+    )
 
 
 class AddResponse(BaseModel):

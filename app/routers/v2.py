@@ -28,8 +28,8 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from app.batching import add_one, classify_one, expect_image
-from app.deps import MetricsDep, RegistryDep, run_in_pool
+from app.batching import Batchers
+from app.deps import BatchersDep, MetricsDep, Pool, PoolDep, RegistryDep, SettingsDep
 from app.inference_protocol import (
     EXTENSIONS,
     VERSION,
@@ -44,7 +44,6 @@ from app.inference_protocol import (
     write_response,
 )
 from app.metrics import Metrics
-from app.predict import ZooAnswer
 from app.preprocess import ImageRejected, preprocess
 from app.protocol_schemas import (
     INFER_BODY,
@@ -190,36 +189,49 @@ async def model_ready(model: ModelDep) -> ModelReady:
 
 @router.post("/models/{name}/versions/{version}/infer", **INFER_ROUTE, dependencies=VERSIONED)
 @router.post("/models/{name}/infer", **INFER_ROUTE)
-async def infer(model: ModelDep, request: Request, metrics: MetricsDep, header_length: HeaderLength = None) -> Response:
+async def infer(
+    model: ModelDep,
+    request: Request,
+    batchers: BatchersDep,
+    pool: PoolDep,
+    settings: SettingsDep,
+    metrics: MetricsDep,
+    header_length: HeaderLength = None,
+) -> Response:
     """Run the model on a batch: JSON tensors, or binary ones after Inference-Header-Content-Length bytes of JSON."""
-    settings = request.app.state.settings
     inference, raws = read_request(await request.body(), header_length)  # the body is capped by BodyLimitMiddleware
     inputs = read_inputs(model, inference, raws, settings.max_infer_batch)
     outputs = requested_outputs(model, inference)
-    if model.task == "digits":
-        values = await classify(request, model, inputs, metrics)
+    if model.task == "adder":
+        values = await add(batchers, metrics, model, inputs, settings.max_bits)
+    elif "pixels" in inputs:
+        values = await classify(batchers, metrics, model, check_pixels(np.asarray(inputs["pixels"])))
     else:
-        values = await add(request, model, inputs, metrics)
+        values = await classify(
+            batchers, metrics, model, await preprocessed(pool, inputs["image"], settings.max_pixels)
+        )
     body, length = write_response(model.name, inference.id, outputs, values)
     if length is None:
         return Response(body, media_type="application/json")
-    return Response(
-        body, media_type="application/octet-stream", headers={"Inference-Header-Content-Length": str(length)}
-    )
+    headers = {"Inference-Header-Content-Length": str(length)}
+    return Response(body, media_type="application/octet-stream", headers=headers)
 
 
-async def classify(
-    request: Request, model: LoadedModel, inputs: dict[str, Tensor], metrics: Metrics
-) -> dict[str, Tensor]:
-    """`pixels` (N, 28, 28) or `image` (N encoded images) -> probabilities (N, 10) and digit (N,)."""
-    if "pixels" in inputs:
-        pixels = check_pixels(np.asarray(inputs["pixels"]))
-        answers = await asyncio.gather(*(classify_one(request, [model], image) for image in pixels))
-    else:
-        images = inputs["image"]
-        answers = await asyncio.gather(
-            *(classify_image(request, model, index, data) for index, data in enumerate(images))
-        )
+async def preprocessed(pool: Pool, images: Tensor, max_pixels: int) -> np.ndarray:
+    """N encoded images -> (N, 28, 28) float32 in [0, 1], each preprocessed in the pool as /classify's uploads are."""
+
+    async def one(index: int, data: bytes) -> np.ndarray:
+        try:
+            return await pool.run(preprocess, data, max_pixels)
+        except ImageRejected as error:
+            raise ProtocolError(error.status_code, f"image[{index}]: {error.detail}") from error
+
+    return np.stack(await asyncio.gather(*(one(index, data) for index, data in enumerate(images))))
+
+
+async def classify(batchers: Batchers, metrics: Metrics, model: LoadedModel, pixels: np.ndarray) -> dict[str, Tensor]:
+    """(N, 28, 28) float32 in [0, 1] -> probabilities (N, 10) and digit (N,), one batcher item per image."""
+    answers = await asyncio.gather(*(batchers.classify([model], image) for image in pixels))
     probabilities = np.stack([answer.probabilities[0] for answer in answers])  # (N, 10) float32
     digits = probabilities.argmax(axis=1).astype(np.int64)  # as `python -m training evaluate` reads a model
     for digit in digits.tolist():
@@ -227,21 +239,12 @@ async def classify(
     return {"probabilities": probabilities, "digit": digits}
 
 
-async def classify_image(request: Request, model: LoadedModel, index: int, data: bytes) -> ZooAnswer:
-    """One encoded image, preprocessed as /classify's uploads are, then classified in a micro-batch."""
-    try:
-        with expect_image(request, [model]):  # the batcher may wait for this image
-            pixels = await run_in_pool(request, preprocess, data, request.app.state.settings.max_pixels)
-    except ImageRejected as error:
-        raise ProtocolError(error.status_code, f"image[{index}]: {error.detail}") from error
-    return await classify_one(request, [model], pixels)
-
-
-async def add(request: Request, model: LoadedModel, inputs: dict[str, Tensor], metrics: Metrics) -> dict[str, Tensor]:
+async def add(
+    batchers: Batchers, metrics: Metrics, model: LoadedModel, inputs: dict[str, Tensor], max_bits: int
+) -> dict[str, Tensor]:
     """`a` and `b` (N bit strings each, MSB first) -> sum (N bit strings), one batcher item per sum."""
-    max_bits = request.app.state.settings.max_bits
-    a, b = (bit_strings(list(inputs[name]), name, max_bits) for name in ("a", "b"))
-    results = await asyncio.gather(*(add_one(request, model, x, y) for x, y in zip(a, b, strict=True)))
+    a, b = (bit_strings(inputs[name], name, max_bits) for name in ("a", "b"))
+    results = await asyncio.gather(*(batchers.add(model, x, y) for x, y in zip(a, b, strict=True)))
     for result in results:
         metrics.child(metrics.additions, result.model, str(result.correct).lower()).inc()
         metrics.child(metrics.added_bits, result.model).inc(result.bits)

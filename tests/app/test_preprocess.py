@@ -22,10 +22,7 @@ from app.preprocess import (
     ImageRejected,
     decode,
     mnist_as_is,
-    mnist_png,
     open_image,
-    plain_png_grey,
-    png_chunk,
     prepare,
     preprocess,
     to_mnist,
@@ -116,61 +113,6 @@ def test_an_upload_in_mnist_form_is_used_as_is(four: np.ndarray) -> None:
         pixels = preprocess(encode(image), MAX_PIXELS)
         assert pixels.dtype == np.float32
         np.testing.assert_array_equal(pixels, digit.astype(np.float32) / 255)  # bit for bit, as training scales
-
-
-def test_a_plain_png_in_mnist_form_is_read_without_pil_open(four: np.ndarray) -> None:
-    """mnist_png (the route's first try) gives what opening the image and mnist_as_is give."""
-    data = encode(Image.fromarray(mnist_form(four), "L"))
-    np.testing.assert_array_equal(mnist_png(data), mnist_as_is(open_image(data, MAX_PIXELS)))
-    np.testing.assert_array_equal(np.asarray(plain_png_grey(data)), mnist_form(four))
-
-
-def with_chunk(png: bytes, kind: bytes, body: bytes) -> bytes:
-    """The PNG with a chunk inserted just before IEND (the last 12 bytes)."""
-    return png[:-12] + png_chunk(kind, body) + png[-12:]
-
-
-def test_only_a_plain_intact_png_is_read_without_pil_open(four: np.ndarray) -> None:
-    """Anything else goes on to open_image and mnist_as_is, which decide (and report damage)."""
-    data = encode(Image.fromarray(mnist_form(four), "L"))
-    idat = data.index(b"IDAT")
-    not_plain = {
-        "an ancillary chunk": with_chunk(data, b"tEXt", b"Comment\0drawn"),
-        "transparency": with_chunk(data, b"tRNS", b"\0\0"),
-        "bytes after IEND": data + b"\0",
-        "no IEND": data[:-12],
-        "a wrong IHDR CRC": data[:29] + bytes([data[29] ^ 1]) + data[30:],
-        "a wrong IDAT CRC": data[:-17] + bytes([data[-17] ^ 1]) + data[-16:],
-        "a truncated IDAT": data[: idat + 10],
-        "a corrupt zlib stream": data[: idat + 4] + b"\xff" * 8 + data[idat + 12 :],
-        "RGB": encode(Image.fromarray(mnist_form(four), "L").convert("RGB")),
-        "interlaced": data[:8] + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 28, 28, 8, 0, 0, 0, 1)) + data[33:],
-        "29 x 28": encode(Image.fromarray(np.pad(mnist_form(four), ((0, 1), (0, 0))), "L")),
-    }
-    for name, upload in not_plain.items():
-        assert plain_png_grey(upload) is None, name
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    pixels=arrays(np.uint8, (28, 28)),
-    ink=st.booleans(),
-    level=st.integers(0, 9),
-    optimize=st.booleans(),
-)
-def test_the_plain_png_reader_agrees_with_pil(pixels: np.ndarray, ink: bool, level: int, optimize: bool) -> None:
-    """Any 28x28 grey PNG, any filters and compression: plain_png_grey reads PIL's pixels, and
-    mnist_png decides as mnist_as_is. `ink` keeps only a digit-sized box of pixels, so that some
-    images are in MNIST's form."""
-    if ink:
-        pixels = np.pad(np.maximum(pixels[:20, :20], 1) | 0x80, 4)  # 20 px box centred, bright
-    data = encode(Image.fromarray(pixels, "L"), compress_level=level, optimize=optimize)
-    np.testing.assert_array_equal(np.asarray(plain_png_grey(data)), pixels)
-    expected = mnist_as_is(open_image(data, MAX_PIXELS))
-    found = mnist_png(data)
-    assert (found is None) == (expected is None)
-    if expected is not None:
-        np.testing.assert_array_equal(found, expected)
 
 
 @pytest.mark.parametrize(

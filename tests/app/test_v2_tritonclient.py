@@ -48,10 +48,10 @@ def mnist_batch() -> tuple[np.ndarray, torch.Tensor]:
 def evaluated(name: str, images: np.ndarray, labels: torch.Tensor) -> np.ndarray:
     """The checkpoint's predictions on the raw tensors, as `python -m training evaluate` makes them."""
     from training.checkpoint import load_checkpoint
-    from training.evaluate import evaluate
+    from training.metrics import score_digits
 
     module, _ = load_checkpoint(MODELS_DIR / name)
-    predictions: np.ndarray = evaluate(module, torch.from_numpy(images.copy()), labels).predictions.numpy()
+    predictions: np.ndarray = score_digits(module, torch.from_numpy(images.copy()), labels).predictions.numpy()
     return predictions
 
 
