@@ -29,7 +29,7 @@ SEVEN = uploads.SEVEN_PNG
 class Case:
     name: str  # what is wrong with the request
     status: int
-    detail: str  # a fragment that the JSON `detail` must contain
+    detail: str  # a fragment that the JSON `detail` must contain; on /v2, the protocol's `error`
     path: str = "/classify"
     method: str = "POST"
     options: dict[str, Any] = field(default_factory=dict)  # httpx.Client.request keywords
@@ -45,6 +45,21 @@ def add(body: object, name: str, status: int, detail: str) -> Case:
 
 def raw_add(content: bytes, name: str, status: int, detail: str, content_type: str = "application/json") -> Case:
     return Case(name, status, detail, "/add", options={"content": content, "headers": {"content-type": content_type}})
+
+
+def infer(body: object, name: str, status: int, error: str, model: str = "mnist-gru-128", **headers: str) -> Case:
+    """A request to the Open Inference Protocol's /v2/models/{model}/infer: JSON, or raw bytes with headers."""
+    options = {"content": body, "headers": headers} if isinstance(body, bytes) else {"json": body}
+    return Case(name, status, error, f"/v2/models/{model}/infer", options=options)
+
+
+def binary(data: bytes, name: str, status: int, error: str, declared: int | None = None) -> Case:
+    """`image` [1] in binary data, as tritonclient sends it; the JSON declares `declared` bytes (default: as sent)."""
+    element = len(data).to_bytes(4, "little") + data
+    size = len(element) if declared is None else declared
+    header = json.dumps({"inputs": [{"name": "image", "shape": [1], "datatype": "BYTES",
+                                     "parameters": {"binary_data_size": size}}]}).encode()  # fmt: skip
+    return infer(header + element, name, status, error, **{"Inference-Header-Content-Length": str(len(header))})
 
 
 def stroke_strip(size: tuple[int, int]) -> bytes:
@@ -151,6 +166,25 @@ ADD_CASES = [
 ]
 
 
+PIXELS = {"name": "pixels", "shape": [1, 28, 28], "datatype": "FP32", "data": [0.0] * 784}
+LENGTH = "Inference-Header-Content-Length"
+V2_CASES = [
+    infer(b"", "empty body", 400, "the inference request is malformed: Invalid JSON"),
+    infer({"inputs": []}, "no inputs", 400, "inputs: List should have at least 1 item"),
+    infer({"inputs": [{**PIXELS, "shape": [1, 28, 27]}]}, "wrong shape", 400, "it must be [N, 28, 28]"),
+    infer({"inputs": [{**PIXELS, "datatype": "FP64"}]}, "wrong datatype", 400, "must be FP32, not FP64"),
+    infer({"inputs": [{**PIXELS, "name": "input0"}]}, "unknown input", 400, "unknown input 'input0'"),
+    infer({"inputs": [PIXELS]}, "unknown model", 404, "unknown model 'mnist-cnn'", model="mnist-cnn"),
+    infer({"inputs": [{**PIXELS, "data": [9.0] * 784}]}, "pixels out of [0, 1]", 400, "values in [0, 1]"),
+    infer(b"{}", "JSON length past the body", 400, "the body has 2 bytes", **{LENGTH: "3"}),
+    binary(b"%PDF-1.4", "a PDF as image", 415, "image[0]: not an image this service reads"),
+    binary(SEVEN, "less binary data than declared", 400, "runs past the body's end", declared=10_000),
+    infer(b"1" * (CAP + 1), "body over the byte cap", 413, "RNNLAB_MAX_UPLOAD_BYTES"),
+    Case("GET instead of POST", 405, "Method Not Allowed", "/v2/models/mnist-gru-128/infer", "GET"),
+    Case("unknown path under /v2", 404, "Not Found", "/v2/models/mnist-gru-128/config", "GET"),
+]
+
+
 @pytest.fixture(scope="module")
 def base_url(models_dir) -> Iterator[str]:
     """A uvicorn of its own, so that its /metrics count this suite's responses alone."""
@@ -168,11 +202,16 @@ def http(base_url: str) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.mark.parametrize("case", CLASSIFY_CASES + ADD_CASES, ids=lambda case: f"{case.path[:9]}: {case.name}")
+@pytest.mark.parametrize(
+    "case", CLASSIFY_CASES + ADD_CASES + V2_CASES, ids=lambda case: f"{case.path[:9]}: {case.name}"
+)
 def test_bad_input_gets_a_specific_4xx_with_a_useful_detail(http: httpx.Client, case: Case) -> None:
+    """`detail` says what was wrong; on /v2, the Open Inference Protocol's `error` says it, and nothing else."""
     response = http.request(case.method, case.path, **case.options)
     assert (response.status_code, response.headers["content-type"]) == (case.status, "application/json")
-    detail = response.json()["detail"]
+    body = response.json()
+    detail = body["error"] if case.path.startswith("/v2/") else body["detail"]
+    assert ("detail" in body) != case.path.startswith("/v2/"), body
     assert case.detail in detail, detail
     assert len(detail) < 1000  # a long bad input is never echoed back
 
