@@ -35,8 +35,9 @@ from training.checkpoint import CheckpointError
 log = logging.getLogger("uvicorn.error")  # printed by uvicorn's handler, next to its own startup lines
 
 DESCRIPTION = """Small recurrent networks, served: classify a handwritten digit (`POST /classify`),
-add two binary numbers (`POST /add`), inspect the zoo (`GET /models`). Every error is JSON
-`{"detail": "..."}`; every limit is an `RNNLAB_*` setting."""
+add two binary numbers (`POST /add`), inspect the zoo (`GET /models`), or call any model through the
+Open Inference Protocol (`/v2`, KServe V2). Every error is JSON `{"detail": "..."}`, and `{"error": "..."}`
+under `/v2`; every limit is an `RNNLAB_*` setting."""
 
 
 @asynccontextmanager
