@@ -27,6 +27,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.routing import Match
 
 from app.batching import Batchers
 from app.deps import BatchersDep, MetricsDep, Pool, PoolDep, RegistryDep, SettingsDep
@@ -255,11 +256,9 @@ async def add(
 async def not_in_the_protocol(request: Request) -> None:
     """Any other path under /v2: 405 where a route above takes another method, else 404. Routed here,
     rather than left to the app's router, so that ProtocolRoute answers them in the protocol's form."""
-    path = request.scope["path"]
-    routes = [
-        route for route in router.routes if isinstance(route, APIRoute) and route.endpoint is not not_in_the_protocol
-    ]
-    allowed = sorted({method for route in routes if route.path_regex.match(path) for method in route.methods or ()})
+    others = [route for route in router.routes if isinstance(route, APIRoute) and route is not request.scope["route"]]
+    takes_path = [route for route in others if route.matches(request.scope)[0] == Match.PARTIAL]  # other methods
+    allowed = sorted({method for route in takes_path for method in route.methods or ()})
     if allowed:
         raise HTTPException(405, "Method Not Allowed", headers={"Allow": ", ".join(allowed)})
     raise HTTPException(404, "Not Found")

@@ -54,6 +54,7 @@ def test_paths_under_v2_that_no_route_matches_answer_in_the_protocols_form(clien
     wrong_method = client.get(INFER)
     assert error(wrong_method, 405) == "Method Not Allowed"
     assert wrong_method.headers["allow"] == "POST"
+    assert client.post("/v2/models/mnist-gru-128/versions/1").headers["allow"] == "GET"
 
 
 def test_the_rest_of_the_api_keeps_detail(client):
