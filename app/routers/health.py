@@ -1,6 +1,6 @@
 """GET /health/live and /health/ready: the probes for compose, Kubernetes and load balancers.
 
-curl -f localhost:8000/health/ready     # 200 once every model is loaded, 503 before
+    curl -f localhost:8000/health/ready     # 200 once every model is loaded, 503 before
 """
 
 from fastapi import APIRouter, HTTPException, Request

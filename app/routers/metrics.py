@@ -1,6 +1,6 @@
 """GET /metrics: Prometheus text format (requests, latency, predictions by model and class).
 
-curl localhost:8000/metrics | grep rnnlab_digit_predictions
+    curl localhost:8000/metrics | grep rnnlab_digit_predictions
 """
 
 from fastapi import APIRouter, Response

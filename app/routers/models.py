@@ -1,8 +1,8 @@
 """GET /models, /models/{name}, /models/{name}/plots/{file}: the zoo, each card, each card's plots.
 
-curl localhost:8000/models
-curl localhost:8000/models/mnist-lstm-128
-curl -o loss.png localhost:8000/models/mnist-lstm-128/plots/loss.png
+    curl localhost:8000/models
+    curl localhost:8000/models/mnist-lstm-128
+    curl -o loss.png localhost:8000/models/mnist-lstm-128/plots/loss.png
 """
 
 from typing import Annotated
