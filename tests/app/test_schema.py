@@ -63,10 +63,8 @@ def test_errors_are_documented_in_the_protocols_form_on_v2_and_with_detail_elsew
     document = create_app().openapi()
     schemas = document["components"]["schemas"]
     assert schemas["ProtocolErrorBody"]["required"] == ["error"]
-    assert (
-        schemas["ErrorResponse"]["required"] == ["detail"]
-        and "detail" in schemas["ValidationErrorResponse"]["required"]
-    )
+    assert schemas["ErrorResponse"]["required"] == ["detail"]
+    assert "detail" in schemas["ValidationErrorResponse"]["required"]
     forms = {"/v2": {"ProtocolErrorBody"}, "/": {"ErrorResponse", "ValidationErrorResponse"}}
     for path, operations in document["paths"].items():
         form = forms["/v2"] if path == "/v2" or path.startswith("/v2/") else forms["/"]
