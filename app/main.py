@@ -28,15 +28,16 @@ from app.errors import install_error_handlers
 from app.limits import BodyLimitMiddleware
 from app.metrics import Metrics, MetricsMiddleware
 from app.registry import load_registry
-from app.routers import adder, classify, health, metrics, models, pages
+from app.routers import adder, classify, health, metrics, models, pages, v2
 from app.settings import Settings
 from training.checkpoint import CheckpointError
 
 log = logging.getLogger("uvicorn.error")  # printed by uvicorn's handler, next to its own startup lines
 
 DESCRIPTION = """Small recurrent networks, served: classify a handwritten digit (`POST /classify`),
-add two binary numbers (`POST /add`), inspect the zoo (`GET /models`). Every error is JSON
-`{"detail": "..."}`; every limit is an `RNNLAB_*` setting."""
+add two binary numbers (`POST /add`), inspect the zoo (`GET /models`), or call any model through the
+Open Inference Protocol (`/v2`, KServe V2). Every error is JSON `{"detail": "..."}`, and `{"error": "..."}`
+under `/v2`; every limit is an `RNNLAB_*` setting."""
 
 
 @asynccontextmanager
@@ -87,7 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # added last: outermost, sees every status
-    for router in (classify.router, adder.router, models.router, health.router, metrics.router, pages.router):
+    routers = (classify.router, adder.router, models.router, health.router, metrics.router, pages.router, v2.router)
+    for router in routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

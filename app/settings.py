@@ -51,3 +51,5 @@ class Settings(BaseSettings):
     batch_wait_ms: NonNegativeFloat = Field(default=2.0, le=1000)
     # The most requests in one forward pass; under load, the next batch gathers while one runs.
     max_batch: PositiveInt = Field(default=16, le=4096)
+    # The most images or sums in one Open Inference Protocol request (/v2/.../infer): a tensor's first dimension.
+    max_infer_batch: PositiveInt = Field(default=256, le=65_536)
