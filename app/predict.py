@@ -23,6 +23,7 @@ from training.model import BinaryAdder, DigitClassifier
 from training.reading import CARRY_TRACKED
 
 DECIMALS = 6  # probabilities are rounded in responses: 10,001 of them for a 10,000-bit sum
+STATE_DECIMALS = 3  # a digit model's hidden states, 28 x 128 or 28 x 256 of them, in [-1, 1] or so
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class ZooAnswer:
     models: tuple[str, ...]  # names, in the order the models were given
     probabilities: np.ndarray  # (models, 10) float32
     steps: np.ndarray | None = None  # (models, 28 rows, 10) float32 when asked for; its last row is `probabilities`
+    states: tuple[np.ndarray, ...] = ()  # with steps, each model's (28 rows, hidden * directions): what its head read
 
     @property
     def results(self) -> list[Prediction]:
@@ -56,22 +58,30 @@ def digit_probabilities(module: nn.Module, images: np.ndarray) -> np.ndarray:
         return torch.softmax(logits, dim=1).numpy()
 
 
-def step_probabilities(module: nn.Module, images: np.ndarray) -> np.ndarray:
-    """(batch, 28, 28) float32 in [0, 1] -> (batch, 28 rows, 10) softmax probabilities after each row
-    (DigitClassifier.step_logits: step t reads rows 1..t alone; the last is the answer)."""
+def step_answers(module: nn.Module, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(batch, 28, 28) float32 in [0, 1] -> the softmax probabilities after each row (batch, 28 rows, 10)
+    and the states the head read (batch, 28 rows, hidden * directions): DigitClassifier.step_states,
+    step t reading rows 1..t alone; the last step is the answer."""
     if not isinstance(module, DigitClassifier):
         raise TypeError(f"a {type(module).__name__} is not a digit model")
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise ValueError(f"digit models read (batch, 28, 28) images, not {images.shape}")
     with torch.inference_mode():
-        logits = module.step_logits(torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)))
-        return torch.softmax(logits, dim=-1).numpy()
+        states = module.step_states(torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)))
+        return torch.softmax(module.head(states), dim=-1).numpy(), states.numpy()
 
 
-def rounded(values: np.ndarray) -> list[Any]:
+def rounded(values: np.ndarray, decimals: int = DECIMALS) -> list[Any]:
     """Probabilities as the responses give them: rounded to DECIMALS, as Python floats."""
-    result: list[Any] = np.round(values.astype(np.float64), DECIMALS).tolist()
+    result: list[Any] = np.round(values.astype(np.float64), decimals).tolist()
     return result
+
+
+def hidden_states(answer: ZooAnswer) -> list[list[float]]:
+    """The first model's states after each row, (28, hidden * directions), as a response gives them."""
+    if not answer.states:
+        raise ValueError("the answer has no states: classify_batch gives them with steps")
+    return rounded(answer.states[0], STATE_DECIMALS)
 
 
 def prediction(name: str, probabilities: np.ndarray, steps: np.ndarray | None = None) -> Prediction:
@@ -91,8 +101,10 @@ def classify_batch(models: Sequence[LoadedModel], images: np.ndarray, steps: boo
         raise ValueError("classify_batch needs at least one digit model")
     names = tuple(model.name for model in models)
     if steps:
-        by_row = np.stack([step_probabilities(model.module, images) for model in models], axis=1)
-        return [ZooAnswer(names, rows[:, -1], rows) for rows in by_row]
+        answers = [step_answers(model.module, images) for model in models]
+        by_row = np.stack([probabilities for probabilities, _ in answers], axis=1)  # (batch, models, 28, 10)
+        states = [tuple(each[image] for _, each in answers) for image in range(len(images))]
+        return [ZooAnswer(names, rows[:, -1], rows, held) for rows, held in zip(by_row, states, strict=True)]
     by_image = np.stack([digit_probabilities(model.module, images) for model in models], axis=1)  # (batch, models, 10)
     return [ZooAnswer(names, probabilities) for probabilities in by_image]
 

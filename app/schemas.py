@@ -70,6 +70,11 @@ class ClassifyResponse(Prediction):
     """`/classify?model=<name>` (or the default model, or `model=ensemble`)."""
 
     preview: str = Field(description="the 28x28 image the model saw, as a PNG data URL", examples=[PREVIEW_EXAMPLE])
+    hidden: list[list[float]] | None = Field(
+        default=None,
+        description="with `steps=true&hidden=true`, one model only: 28 rows of the state its head reads at "
+        "each step (hidden units, both directions' for a bidirectional model), rounded to 3 decimals",
+    )
 
 
 class ClassifyAllResponse(BaseModel):

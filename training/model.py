@@ -106,33 +106,36 @@ class DigitClassifier(nn.Module):
         if self.directions == 1:
             return self.step_logits(images)[:, -1]  # the head on the last layer's state after the last row
         _, state = self.rnn(normalise(images))
-        return self.final_logits(state)
-
-    def final_logits(self, state: torch.Tensor | tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        """The recurrent layer's final state -> (batch, 10): the head on the last layer's state, each direction."""
-        hidden = state[0] if isinstance(state, tuple) else state  # (layers * directions, batch, hidden)
-        final = hidden[-self.directions :]
-        logits: torch.Tensor = self.head(torch.cat(list(final), dim=1))  # (batch, hidden * directions) -> (batch, 10)
+        logits: torch.Tensor = self.head(self.final_states(state))
         return logits
+
+    def final_states(self, state: torch.Tensor | tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """The recurrent layer's final state -> (batch, hidden * directions): the last layer's, each direction."""
+        hidden = state[0] if isinstance(state, tuple) else state  # (layers * directions, batch, hidden)
+        return torch.cat(list(hidden[-self.directions :]), dim=1)
 
     def step_logits(self, images: torch.Tensor) -> torch.Tensor:
         """(batch, rows, 28) in [0, 1] -> (batch, rows, 10): step t's logits read rows 1..t alone.
 
         The last step is forward()'s answer; a row after t cannot change step t.
         """
+        logits: torch.Tensor = self.head(self.step_states(images))
+        return logits
+
+    def step_states(self, images: torch.Tensor) -> torch.Tensor:
+        """(batch, rows, 28) in [0, 1] -> (batch, rows, hidden * directions): what the head reads at step t."""
         inputs = normalise(images)
         if self.directions == 1:
-            outputs, _ = self.rnn(inputs)  # (batch, rows, hidden): the last layer's state after each row
-            logits: torch.Tensor = self.head(outputs)
-            return logits
+            outputs: torch.Tensor = self.rnn(inputs)[0]  # (batch, rows, hidden): the last layer's state after each row
+            return outputs
         batch, rows, _ = inputs.shape
         # (rows * batch, rows, 28), longest first as packing wants: copy k of image b reads rows - k rows.
         prefixes = inputs.repeat(rows, 1, 1)
         lengths = torch.arange(rows, 0, -1).repeat_interleave(batch)
         _, state = self.rnn(pack_padded_sequence(prefixes, lengths, batch_first=True))
         # Each prefix's final state: forward at its last row, backward from there up to row 1.
-        logits = self.final_logits(state).view(rows, batch, -1)  # (prefix: rows..1, batch, 10)
-        return logits.flip(0).transpose(0, 1)
+        final = self.final_states(state).view(rows, batch, -1)  # (prefix: rows..1, batch, hidden * 2)
+        return final.flip(0).transpose(0, 1)
 
 
 def normalise(images: torch.Tensor) -> torch.Tensor:

@@ -14,9 +14,9 @@ from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 
 from app.deps import BatchersDep, MetricsDep, PoolDep, RegistryDep, SettingsDep
 from app.metrics import Metrics
-from app.predict import ZooAnswer
+from app.predict import ZooAnswer, hidden_states
 from app.preprocess import ImageRejected, preprocess, to_png_data_url
-from app.registry import MAX_MODEL_NAME, MODEL_NAME, UnknownModel
+from app.registry import MAX_MODEL_NAME, MODEL_NAME, ZOO_CHOICES, UnknownModel
 from app.schemas import ClassifyAllResponse, ClassifyResponse, Prediction, error_responses
 
 router = APIRouter(prefix="/classify", tags=["digits"])
@@ -41,6 +41,13 @@ StepsFlag = Annotated[
         "each of the 28 prefixes in one packed pass, their backward direction starting at row t.",
     ),
 ]
+HiddenFlag = Annotated[
+    bool,
+    Query(
+        description="with `steps=true` and one model (not `all` or `ensemble`): also the state its head reads "
+        "at each step, `hidden`, 28 rows of 128 or 256 values",
+    ),
+]
 ImageFile = Annotated[
     UploadFile,
     File(
@@ -53,7 +60,8 @@ ERRORS = error_responses(
     e404="unknown model",
     e413="too many bytes or too many pixels",
     e415="not an image type the service decodes",
-    e422="no `file` field, or an image without ink; a malformed `model` or `steps`",
+    e422="no `file` field, or an image without ink; a malformed `model` or `steps`; `hidden` without `steps` "
+    "or for more than one model",
 )
 
 
@@ -67,12 +75,16 @@ async def classify(
     metrics: MetricsDep,
     model: ModelChoice = None,
     steps: StepsFlag = False,
+    hidden: HiddenFlag = False,
 ) -> ClassifyResponse | ClassifyAllResponse:
     """Classify one image. With `steps=true`, each answer also has `steps`: 28 rows of 10
     probabilities, row t being the model's answer to the image's first t rows alone (the ensemble's:
     the mean of its models'). One-directional models give them from the same pass as the answer;
     the bidirectional two read each prefix again, in one packed pass, their backward direction
-    starting at row t."""
+    starting at row t. With `hidden=true` as well, for one model, `hidden` holds the state its head
+    read at each step."""
+    if hidden and (not steps or model in ZOO_CHOICES):
+        raise HTTPException(422, "query.hidden: hidden states come with steps=true, for one model at a time")
     try:
         models = registry.digit_models(model)
     except UnknownModel as error:
@@ -83,6 +95,8 @@ async def classify(
         raise HTTPException(error.status_code, error.detail) from error
     answer = await batchers.classify(models, pixels, steps)
     response = shape_response(model, answer, to_png_data_url(pixels))
+    if hidden and isinstance(response, ClassifyResponse):
+        response.hidden = hidden_states(answer)
     count_predictions(metrics, response)
     return response
 

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from app.predict import classify_batch
 from app.settings import Settings
@@ -119,3 +120,23 @@ def test_add_rejects_a_malformed_steps_flag(adder_client, value):
     response = adder_client.post("/add", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert "steps" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(("name", "width"), [("mnist-gru-128", 128), ("mnist-rnn-256", 256), ("mnist-bilstm-128", 256)])
+def test_hidden_states_are_what_the_head_reads_at_each_step(client, mnist_digits, name, width):
+    response = client.post(f"/classify?model={name}&steps=true&hidden=true", files=upload(mnist_digits[2].png))
+    assert response.status_code == 200 and len(response.content) < 64 * 1024
+    answer = response.json()
+    hidden = torch.tensor(answer["hidden"])
+    assert hidden.shape == (28, width)
+    head = client.app.state.registry.get(name).module.head
+    with torch.inference_mode():
+        again = torch.softmax(head(hidden), dim=-1)
+    assert torch.allclose(again, torch.tensor(answer["steps"]), atol=0.02)  # from states rounded to 3 decimals
+
+
+@pytest.mark.parametrize("query", ["model=mnist-gru-128&hidden=true", "model=all&steps=true&hidden=true"])
+def test_hidden_states_need_steps_and_one_model(client, mnist_digits, query):
+    response = client.post(f"/classify?{query}", files=upload(mnist_digits[2].png))
+    assert response.status_code == 422 and "hidden" in response.json()["detail"]
+    assert "hidden" not in client.post("/classify?steps=true", files=upload(mnist_digits[2].png)).json()
