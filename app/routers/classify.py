@@ -4,10 +4,8 @@
 
 The route reads the body itself (app/upload.py) and answers with the JSON it serialises itself:
 FastAPI's UploadFile parameter, its dependencies and its response validation cost more than the
-rest of a request. An upload already in MNIST's form is taken as is on the event loop
-(app/preprocess.py's mnist_png for a plain PNG, then mnist_as_is for any image: tens of
-microseconds); any other image is preprocessed in the thread pool. Then it is classified in a
-micro-batch with concurrent requests for the same models (app/batching.py).
+rest of a request. Every upload is preprocessed in the thread pool (app/preprocess); then it
+is classified in a micro-batch with concurrent requests for the same models (app/batching.py).
 """
 
 from typing import Annotated
@@ -20,7 +18,7 @@ from app.batching import classify_one, expect_image
 from app.deps import RequestRoute, loaded_registry, request_error, run_in_pool
 from app.metrics import Metrics
 from app.predict import ZooAnswer
-from app.preprocess import ImageRejected, mnist_as_is, mnist_png, open_image, png_data_url, prepare, to_png_data_url
+from app.preprocess import ImageRejected, preprocess, to_png_data_url
 from app.registry import MAX_MODEL_NAME, MODEL_NAME, LoadedModel, UnknownModel
 from app.schemas import ClassifyAllResponse, ClassifyResponse, Prediction, error_responses
 from app.upload import UPLOAD_BODY, image_part
@@ -70,12 +68,8 @@ async def classify(request: Request) -> Response:
     except UnknownModel as error:
         raise HTTPException(404, str(error)) from error
     data = image_part(await request.body(), request.headers.get("content-type"))  # capped by BodyLimitMiddleware
-    pixels = mnist_png(data)  # (28, 28) float32 in [0, 1], or None: not a plain PNG in MNIST's form
-    if pixels is not None:
-        preview = png_data_url(data)  # the upload is the picture the model sees
-    else:
-        pixels = await prepared(request, models, data)
-        preview = to_png_data_url(pixels)
+    pixels = await prepared(request, models, data)
+    preview = to_png_data_url(pixels)
     answer = await classify_one(request, models, pixels)  # batched with concurrent requests (RNNLAB_MICRO_BATCHING)
     response = shape_response(model, answer, preview)
     count_predictions(request.app.state.metrics, response)
@@ -96,11 +90,8 @@ def model_choice(request: Request) -> str | None:
 async def prepared(request: Request, models: list[LoadedModel], data: bytes) -> np.ndarray:
     """Any other upload -> (28, 28) float32 in [0, 1]; HTTPException with what is wrong with it."""
     try:
-        image = open_image(data, request.app.state.settings.max_pixels)  # the header only: microseconds
-        pixels = mnist_as_is(image)  # or None: not in MNIST's form
-        if pixels is None:
-            with expect_image(request, models):  # the batcher may wait for this image
-                pixels = await run_in_pool(request, prepare, image)  # milliseconds: off the event loop
+        with expect_image(request, models):  # the batcher may wait for this image
+            pixels = await run_in_pool(request, preprocess, data, request.app.state.settings.max_pixels)
     except ImageRejected as error:
         raise HTTPException(error.status_code, error.detail) from error
     return pixels
