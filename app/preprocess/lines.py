@@ -22,6 +22,7 @@ MAX_TILT = 6.0  # degrees: paper photographed turned by up to this much
 TILT_STEP = 0.25  # degrees: the Hough transform's angular resolution
 STRAIGHT = 0.2  # degrees: a smaller tilt is not corrected
 TURN_BACK = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
+FAINT_LINE = 128  # a line at most this bright (of 255, the strokes' core) is paper's, not ink
 
 
 def remove_lines(ink: np.ndarray) -> np.ndarray:
@@ -74,14 +75,13 @@ def line_limits(ink: np.ndarray, inside: np.ndarray) -> np.ndarray:
     mask = ink > 0
     rows, cols = thin_lines(mask, inside), thin_lines(mask.T, inside.T)  # (h,), (w,) candidates
     rest = mask & ~rows[:, None] & ~cols[None, :]
-    rows &= reaching_past(mask, rows, rest, inside)
-    cols &= reaching_past(mask.T, cols, rest.T, inside.T)
-    limit = np.zeros_like(ink)
     inner_cols, inner_rows = extent(rest.sum(axis=0)), extent(rest.sum(axis=1))
+    limit = np.zeros_like(ink)
     for top, stop in bands(rows):
-        limit[top:stop] = line_limit(ink[top:stop], inner_cols)
+        limit[top:stop] = band_limit(ink[top:stop], inside[top:stop], inner_cols)
     for left, stop in bands(cols):
-        limit[:, left:stop] = np.maximum(limit[:, left:stop], line_limit(ink[:, left:stop].T, inner_rows))
+        across = band_limit(ink[:, left:stop].T, inside[:, left:stop].T, inner_rows)
+        limit[:, left:stop] = np.maximum(limit[:, left:stop], across)
     return limit
 
 
@@ -99,32 +99,30 @@ def thin_lines(mask: np.ndarray, inside: np.ndarray) -> np.ndarray:
     return lines
 
 
-def reaching_past(mask: np.ndarray, lines: np.ndarray, rest: np.ndarray, inside: np.ndarray) -> np.ndarray:
-    """(h,) line rows -> those whose line runs to both edges of the photo and past the rest of the
-    ink at both ends. With no other ink, the line is the digit (a "1")."""
-    width = mask.shape[1]
+def band_limit(band: np.ndarray, inside: np.ndarray, inner: tuple[int, int] | None) -> int:
+    """A candidate line's band of uint8 ink (rows across it), the part of it the photo covers, and
+    the extent along it of the rest of the ink -> the brightest level that is still the line, or
+    0 if the band is not a line.
+
+    A line runs to both edges of the photo, and past the rest of the ink at both ends or fainter
+    than a stroke (paper's lines are fainter than the ink; a digit touching the edge hides a line's
+    end). A lone stroke from edge to edge, as bright as the ink, is the digit: a "1". The line's own
+    level is the median of its inked pixels beyond the rest of the ink; the limit is halfway from
+    there to the strokes' core, 255, which a crossing stroke reaches.
+    """
+    width = band.shape[1]
     reach = LINE_REACH * width
-    keep = np.zeros_like(lines)
-    if not lines.any():
-        return keep
-    inner = extent(rest.sum(axis=0))
-    for top, stop in bands(lines):
-        first, last = extent(mask[top:stop].sum(axis=0)) or (width, 0)
-        start, end = extent(inside[top:stop].sum(axis=0)) or (0, width - 1)
-        edge_to_edge = first <= start + reach and last >= end - reach
-        past_rest = inner is not None and first < inner[0] - reach and last > inner[1] + reach
-        keep[top:stop] = edge_to_edge and past_rest
-    return keep
-
-
-def line_limit(band: np.ndarray, inner: tuple[int, int] | None) -> int:
-    """A line's band of uint8 ink (rows across it, the line along them) and the extent of the rest
-    of the ink along it -> the brightest level that is still the line: halfway from the line's
-    own level (the median of its inked pixels beyond the rest of the ink) to the strokes' core,
-    255, which a crossing stroke reaches."""
+    first, last = extent((band > 0).sum(axis=0)) or (width, 0)
+    start, end = extent(inside.sum(axis=0)) or (0, width - 1)
+    if first > start + reach or last < end - reach:
+        return 0
     outside = band if inner is None else np.concatenate([band[:, : inner[0]], band[:, inner[1] + 1 :]], axis=1)
     inked = outside[outside > 0]
-    return round((float(np.median(inked)) + 255) / 2) if inked.size else 0
+    if inked.size == 0:
+        return 0
+    level = float(np.median(inked))
+    past_rest = inner is not None and first < inner[0] - reach and last > inner[1] + reach
+    return round((level + 255) / 2) if past_rest or level <= FAINT_LINE else 0
 
 
 def bands(flags: np.ndarray) -> list[tuple[int, int]]:
