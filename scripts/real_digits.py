@@ -4,6 +4,8 @@
     python scripts/real_digits.py --models-dir /tmp/exp --show-errors
     python scripts/real_digits.py --url http://127.0.0.1:8000  # through a running service's /classify?model=all
     python scripts/real_digits.py --json                        # the same figures as JSON
+    python scripts/real_digits.py --counts                      # misses by source and by class (Markdown)
+    python scripts/real_digits.py --gallery artifacts/real-digits-gallery  # every miss, as HTML
 
 The images are scans, phone photos and canvas drawings, as users upload them; manifest.csv
 gives each one's label and source. The ensemble (the mean of every model's probabilities,
@@ -14,6 +16,7 @@ import argparse
 import csv
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,7 @@ import httpx
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # app, training and scripts from this checkout
 DEFAULT_DATA = REPO.parent / "shared" / "real-digits"
 DEFAULT_MODELS = REPO / "models_store"
 OVERALL = "overall"
@@ -50,18 +54,13 @@ def read_manifest(data_dir: Path) -> list[Sample]:
         ]
 
 
-def predict_in_process(samples: list[Sample], models_dir: Path) -> tuple[dict[str, list[int | None]], list[str]]:
-    """Every digit checkpoint in models_dir (and their ensemble) on every sample, through app.preprocess."""
-    from app.predict import digit_probabilities
+def preprocess_samples(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Every sample through app.preprocess: (n, 28, 28) float32 inputs (zeros where refused),
+    (n,) whether each was accepted, and a line for each refusal."""
     from app.preprocess import ImageRejected, preprocess
     from app.settings import Settings
-    from training.checkpoint import checkpoint_dirs, load_checkpoint, read_card
 
-    digits = [d for d in checkpoint_dirs(models_dir) if read_card(d)["task"] == "digits"]
-    models = {d.name: load_checkpoint(d)[0] for d in digits}
     max_pixels = Settings().max_pixels  # the service's limit (RNNLAB_MAX_PIXELS)
-    if not models:
-        sys.exit(f"no digit checkpoints in {models_dir}")
     pixels = np.zeros((len(samples), 28, 28), dtype=np.float32)
     accepted, rejected = np.ones(len(samples), dtype=bool), []
     for i, sample in enumerate(samples):
@@ -70,12 +69,24 @@ def predict_in_process(samples: list[Sample], models_dir: Path) -> tuple[dict[st
         except ImageRejected as error:
             accepted[i] = False
             rejected.append(f"{sample.name}: {error.status_code} {error.detail}")
-    probabilities = {name: digit_probabilities(model, pixels) for name, model in models.items()}
-    probabilities["ensemble"] = np.mean(list(probabilities.values()), axis=0)  # as the service averages
-    predictions: dict[str, list[int | None]] = {
-        name: [int(digit) if ok else None for digit, ok in zip(p.argmax(axis=1), accepted, strict=True)]
-        for name, p in probabilities.items()
-    }
+    return pixels, accepted, rejected
+
+
+def predict_in_process(samples: list[Sample], models_dir: Path) -> tuple[dict[str, list[int | None]], list[str]]:
+    """Every digit checkpoint in models_dir (and their ensemble) on every sample, through app.preprocess."""
+    from app.predict import classify_batch
+    from app.registry import load_registry
+
+    models = load_registry(models_dir).digit_models("all")
+    if not models:
+        sys.exit(f"no digit checkpoints in {models_dir}")
+    pixels, accepted, rejected = preprocess_samples(samples)
+    answers = classify_batch(models, pixels)
+    names = [*(model.name for model in models), "ensemble"]
+    predictions: dict[str, list[int | None]] = {name: [] for name in names}
+    for answer, ok in zip(answers, accepted, strict=True):
+        for name, prediction in zip(names, [*answer.results, answer.ensemble], strict=True):
+            predictions[name].append(prediction.digit if ok else None)
     return predictions, rejected
 
 
@@ -123,6 +134,22 @@ def misses(samples: list[Sample], predictions: dict[str, list[int | None]]) -> I
                 yield Miss(name, sample, digit)
 
 
+def miss_counts(samples: list[Sample], predictions: dict[str, list[int | None]]) -> str:
+    """Markdown: each model's misses by source, then by class (the digit it should have read)."""
+    found = list(misses(samples, predictions))
+    lines = []
+    for title, key_of in (("source", lambda s: s.source), ("class", lambda s: s.label)):
+        images = Counter(key_of(s) for s in samples)
+        keys = sorted(images) if title == "class" else list(images)
+        lines += [f"\nMisses by {title} (images in brackets):\n"]
+        lines += ["| model | " + " | ".join(f"{key} ({images[key]})" for key in keys) + " | all |"]
+        lines += ["| --- " * (len(keys) + 2) + "|"]
+        for name in predictions:
+            counted = Counter(key_of(m.sample) for m in found if m.model == name)
+            lines += [f"| {name} | " + " | ".join(str(counted[key]) for key in keys) + f" | {counted.total()} |"]
+    return "\n".join(lines)
+
+
 def format_table(samples: list[Sample], table: dict[str, dict[str, float]]) -> str:
     counts = {src: sum(s.source == src for s in samples) for src in dict.fromkeys(s.source for s in samples)}
     columns = [*(f"{src} ({n})" for src, n in counts.items()), f"{OVERALL} ({len(samples)})"]
@@ -141,6 +168,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--url", help="a running service to call instead, e.g. http://127.0.0.1:8000")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--show-errors", action="store_true", help="also list every misclassified image")
+    parser.add_argument("--counts", action="store_true", help="also print misses by source and class (Markdown)")
+    parser.add_argument("--gallery", type=Path, help="in-process: write every miss as HTML into this folder")
     args = parser.parse_args(argv)
     if not (args.data / "manifest.csv").is_file():
         sys.exit(f"no manifest.csv in {args.data}: the real digits live outside the repo, in ../shared")
@@ -162,6 +191,13 @@ def main(argv: list[str] | None = None) -> None:
     print(format_table(samples, table))
     for line in rejected:
         print(f"rejected: {line}")
+    if args.counts:
+        print(miss_counts(samples, predictions))
+    if args.gallery and not args.url:
+        from scripts.gallery import write_gallery
+
+        shown = write_gallery(args.gallery, samples, predictions, preprocess_samples(samples)[0])
+        print(f"\ngallery: {shown} images in {args.gallery / 'index.html'}")
     if args.show_errors:
         print("\nmisclassified (model, image, label -> predicted):")
         for error in errors:

@@ -1,7 +1,6 @@
-"""Properties of the HTTP API, for any input hypothesis can make (tests/app/test_preprocess.py holds
+"""Properties of the HTTP API, for any input hypothesis can make (tests/app/test_preprocess_*.py hold
 the function-level ones): an image in, the 28x28 input the model saw and 10 probabilities out, or a
-clean 4xx; two bit strings in, a sum checked against Python's integers out, or a 422. At the end,
-two preprocessing helpers rewritten for speed are checked against their plain definitions.
+clean 4xx; two bit strings in, a sum checked against Python's integers out, or a 422.
 """
 
 import re
@@ -14,7 +13,6 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
 
-from app.preprocess import dilate, label_components
 from tests.app import uploads
 
 CLEAN_REJECTIONS = {400, 413, 415, 422}
@@ -125,54 +123,3 @@ def test_add_accepts_only_its_own_fields(adder_client, extra: dict[str, object])
     """`model: null` means the default adder; any other key is refused (extra fields are forbidden)."""
     response = adder_client.post("/add", json={"a": "1", "b": "1", **extra})
     assert response.status_code == (200 if "model" in extra else 422)
-
-
-# ---- preprocessing internals rewritten for speed: the same output as the plain definitions ----
-
-
-def reference_label_components(mask: np.ndarray) -> np.ndarray:
-    """The definition: spread the smallest label (1 + flat index) to 8-neighbours until nothing changes."""
-    height, width = mask.shape
-    none = height * width + 1
-    labels = np.where(mask, np.arange(1, none).reshape(height, width), none)
-    while True:
-        padded = np.pad(labels, 1, constant_values=none)
-        neighbours = [padded[y : y + height, x : x + width] for y in range(3) for x in range(3)]
-        spread = np.where(mask, np.minimum.reduce(neighbours), none)
-        if np.array_equal(spread, labels):
-            return np.where(mask, labels, 0)
-        labels = spread
-
-
-def reference_dilate(image: np.ndarray, radius: int) -> np.ndarray:
-    """The definition: the maximum over a (2 radius + 1) square, edges padded with themselves."""
-    padded = np.pad(image, radius, mode="edge")
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (2 * radius + 1, 2 * radius + 1))
-    return windows.max(axis=(-2, -1))
-
-
-masks = st.integers(1, 40).flatmap(lambda h: st.integers(1, 40).flatmap(lambda w: arrays(bool, (h, w))))
-
-
-@settings(max_examples=300, deadline=None)
-@given(masks)
-def test_label_components_labels_as_the_definition_does(mask: np.ndarray) -> None:
-    np.testing.assert_array_equal(label_components(mask), reference_label_components(mask))
-
-
-def test_label_components_follows_a_long_winding_component() -> None:
-    """A serpentine through a 64x64 grid: hundreds of cells long, one label."""
-    mask = np.zeros((64, 64), bool)
-    for row in range(0, 61, 4):  # rows joined at alternate ends
-        mask[row, 1:-1] = True
-        if row < 60:
-            mask[row : row + 5, -2 if row % 8 == 0 else 1] = True
-    labels = label_components(mask)
-    np.testing.assert_array_equal(labels, reference_label_components(mask))
-    assert len(np.unique(labels[mask])) == 1  # one component, 1037 cells long
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.one_of(masks, masks.map(lambda mask: mask * np.float32(0.5))), st.integers(0, 20))
-def test_dilate_grows_as_the_definition_does(image: np.ndarray, radius: int) -> None:
-    np.testing.assert_array_equal(dilate(image, radius), reference_dilate(image, radius))
