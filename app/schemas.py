@@ -48,7 +48,7 @@ STEPS_DESCRIPTION = (
     "with `steps=true`: 28 lists of the 10 probabilities, one per row; step t is the model's answer to the "
     "image's first t rows alone, read as an image of t rows, so a row after t cannot change it, and step 28 "
     "is the answer. A one-directional model's step t is its head on the state after row t, from the same "
-    "pass as the answer; a bidirectional model reads each of the 28 prefixes (one packed pass), its backward "
+    "pass as the answer; a bidirectional model reads each of the 28 prefixes (one batched pass), its backward "
     "direction starting at row t. The ensemble's steps are the mean of its models'. Null without `steps`."
 )
 

@@ -38,7 +38,7 @@ StepsFlag = Annotated[
         description="also give every model's answer after each row (`steps` in each answer): step t is the "
         "model's answer to the image's first t rows alone, so no step peeks ahead, and step 28 is the answer. "
         "One-directional models give their steps from the pass that answers; the two bidirectional ones read "
-        "each of the 28 prefixes in one packed pass, their backward direction starting at row t.",
+        "each of the 28 prefixes again, in one batched pass, their backward direction starting at row t.",
     ),
 ]
 HiddenFlag = Annotated[
@@ -80,7 +80,7 @@ async def classify(
     """Classify one image. With `steps=true`, each answer also has `steps`: 28 rows of 10
     probabilities, row t being the model's answer to the image's first t rows alone (the ensemble's:
     the mean of its models'). One-directional models give them from the same pass as the answer;
-    the bidirectional two read each prefix again, in one packed pass, their backward direction
+    the bidirectional two read each prefix again, in one batched pass, their backward direction
     starting at row t. With `hidden=true` as well, for one model, `hidden` holds the state its head
     read at each step."""
     if hidden and (not steps or model in ZOO_CHOICES):
