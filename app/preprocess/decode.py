@@ -130,12 +130,11 @@ def grey_levels(pixels: np.ndarray) -> np.ndarray:
 
 def on_white(bgra: np.ndarray) -> np.ndarray:
     """(h, w, 4) uint8 BGRA -> (h, w) uint8 grey composited onto white: grey a + 255 (1 - a)."""
+    alpha = cv2.extractChannel(bgra, 3)
     grey = cv2.cvtColor(bgra, cv2.COLOR_BGRA2GRAY)
-    alpha = np.ascontiguousarray(bgra[:, :, 3])
     if cv2.minMaxLoc(alpha)[0] == 255:  # opaque, as the page's canvas is
         return grey
-    paper = cv2.bitwise_not(alpha)  # 255 (1 - a)
-    return cv2.add(cv2.multiply(grey, alpha, scale=1 / 255), paper)
+    return cv2.add(cv2.multiply(grey, alpha, scale=1 / 255), cv2.bitwise_not(alpha))  # ... + 255 (1 - a)
 
 
 def pillow_grey(image: Image.Image) -> np.ndarray:
