@@ -1,14 +1,22 @@
 # rnnlab: the HTTP service with the trained model zoo (models_store/) baked in.
 #
-#   docker build -t rnnlab .              # torch from PyTorch's CPU wheel index
-#   docker run --rm -p 8000:8000 rnnlab   # then: curl localhost:8000/health/ready
+#   docker build -t localhost/rnnlab:0.1.0 .               # torch from PyTorch's CPU wheel index
+#   docker run --rm -p 8000:8000 localhost/rnnlab:0.1.0    # then: curl localhost:8000/health/ready
 #
+# Python packages: requirements/lock.txt (every package but torch, pinned with its files' hashes, for
+# CPython 3.11 on linux amd64 and arm64; scripts/lock writes it), then requirements/torch.txt (torch
+# and torchvision by version, from the index below).
 # Build arguments:
 #   TORCH_INDEX_URL   the index torch and torchvision come from (default: PyTorch's CPU wheels).
 #                     Set it empty to take them from PyPI (CUDA builds, about 5 GB larger).
-#   TORCH_FIND_LINKS  directories or URLs of wheels, separated by spaces, searched first; e.g.
-#                     wheels mounted into the build (podman build -v /opt/wheels:/wheels:ro ...).
-#   PIP_CERT          the CA bundle pip trusts (a TLS-intercepting proxy's bundle, mounted in).
+#   TORCH_FIND_LINKS  directories of wheels, separated by spaces, mounted into the build: torch and
+#                     torchvision (and for PyPI's CUDA builds their nvidia-*, cuda-* and triton wheels)
+#                     come from them alone, with no index (pip --no-index).
+#   LOCK_FIND_LINKS   the same for requirements/lock.txt: a directory of its wheels (README,
+#                     "Building offline"); the hashes are still checked. With both set, pip downloads
+#                     nothing.
+#   PIP_CERT          the CA bundle pip trusts (a TLS-intercepting proxy's bundle, mounted in at a path
+#                     of its own: apt replaces /etc/ssl/certs/ca-certificates.crt, so not there).
 # Runtime environment: WEB_CONCURRENCY (uvicorn workers), RNNLAB_TORCH_THREADS (torch threads per
 # worker) and every other RNNLAB_ setting of app/settings.py. See README.md, "Containers".
 
@@ -20,16 +28,6 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
-
-# --- requirements: pyproject.toml's dependencies, torch apart so that its layer survives edits --
-FROM python AS requirements
-WORKDIR /requirements
-COPY pyproject.toml .
-RUN python3 -c "import re, tomllib; \
-deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; \
-is_torch = lambda d: re.match(r'torch(vision)?\b', d) is not None; \
-open('torch.txt', 'w').write(''.join(d + '\n' for d in deps if is_torch(d))); \
-open('rest.txt', 'w').write(''.join(d + '\n' for d in deps if not is_torch(d)))"
 
 # --- builder: a virtual environment with every dependency, no project code ----------------------
 FROM python AS builder
@@ -43,15 +41,22 @@ ENV PATH=/opt/venv/bin:$PATH \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_DEFAULT_TIMEOUT=120
 ARG PIP_CERT=/etc/ssl/certs/ca-certificates.crt
+# Everything but torch, exactly as locked: pip refuses any file whose hash the lock lacks.
+ARG LOCK_FIND_LINKS=
+COPY requirements/lock.txt /requirements/
+RUN for dir in $LOCK_FIND_LINKS; do set -- "$@" --find-links "$dir"; done; \
+    pip install --require-hashes --only-binary=:all: ${LOCK_FIND_LINKS:+--no-index} "$@" \
+        -r /requirements/lock.txt
+# torch and torchvision by version from the chosen index; their pure-Python dependencies (sympy,
+# filelock...) are already installed from the lock, so only PyPI's CUDA builds add packages here.
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 ARG TORCH_FIND_LINKS=
-# COPY --from keys its cache on the file's content: editing other dependencies keeps this layer.
-COPY --from=requirements /requirements/torch.txt /requirements/
-RUN PIP_FIND_LINKS="$TORCH_FIND_LINKS" \
-    pip install ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} -r /requirements/torch.txt
-COPY --from=requirements /requirements/rest.txt /requirements/
-# torch stays as installed above: rest.txt does not name it.
-RUN pip install -r /requirements/rest.txt
+COPY requirements/torch.txt /requirements/
+RUN for dir in $TORCH_FIND_LINKS; do set -- "$@" --find-links "$dir"; done; \
+    if [ -n "$TORCH_FIND_LINKS" ]; then set -- --no-index "$@"; \
+    elif [ -n "$TORCH_INDEX_URL" ]; then set -- --index-url "$TORCH_INDEX_URL"; fi; \
+    pip install "$@" -r /requirements/torch.txt \
+    && pip check
 
 # --- runtime: the venv, the code and the checkpoints, run as a non-root user --------------------
 FROM python AS runtime

@@ -28,6 +28,8 @@ def describe(error: dict[str, Any]) -> str:
         return f"the body is not valid JSON: {reason} at character {offset}"
     if error.get("type") == "model_attributes_type" and tuple(error.get("loc", ())) == ("body",):
         return "body: send a JSON object, with Content-Type: application/json"
+    if "Expected UploadFile" in str(error.get("msg")):  # a form field given as text, not as a file
+        return "body.file: send an image file in the multipart/form-data field `file`"
     location = ".".join(str(part) for part in error.get("loc", ()))
     return f"{location}: {error.get('msg', 'invalid')}" if location else str(error.get("msg", "invalid"))
 

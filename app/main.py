@@ -22,20 +22,22 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
 
-from app.batching import ModelBatchers
+from app.batching import Batchers
+from app.deps import Pool
 from app.errors import install_error_handlers
 from app.limits import BodyLimitMiddleware
 from app.metrics import Metrics, MetricsMiddleware
 from app.registry import load_registry
-from app.routers import adder, classify, health, metrics, models, pages
+from app.routers import adder, classify, health, metrics, models, pages, v2
 from app.settings import Settings
 from training.checkpoint import CheckpointError
 
 log = logging.getLogger("uvicorn.error")  # printed by uvicorn's handler, next to its own startup lines
 
 DESCRIPTION = """Small recurrent networks, served: classify a handwritten digit (`POST /classify`),
-add two binary numbers (`POST /add`), inspect the zoo (`GET /models`). Every error is JSON
-`{"detail": "..."}`; every limit is an `RNNLAB_*` setting."""
+add two binary numbers (`POST /add`), inspect the zoo (`GET /models`), or call any model through the
+Open Inference Protocol (`/v2`, KServe V2). Every error is JSON `{"detail": "..."}`, and `{"error": "..."}`
+under `/v2`; every limit is an `RNNLAB_*` setting."""
 
 
 @asynccontextmanager
@@ -50,9 +52,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except CheckpointError as error:
         log.error("rnnlab cannot start: %s", error)
         raise
-    app.state.limiter = CapacityLimiter(settings.inference_concurrency)
-    if settings.micro_batching:  # a collector task per model group, on this event loop
-        app.state.batchers = ModelBatchers.start(registry, settings)
+    app.state.pool = Pool(CapacityLimiter(settings.inference_concurrency))
+    app.state.batchers = Batchers.start(registry, settings)  # a collector task per model group, on this event loop
     app.state.registry = registry
     # What is loaded now lives as long as the process: move it out of the garbage collector's sight.
     # A full collection would otherwise walk its ~200,000 objects: a pause of 50-150 ms in a request.
@@ -83,11 +84,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.registry = None  # /health/ready answers 503 until the lifespan sets it
-    app.state.batchers = None  # ModelBatchers while the lifespan runs, if RNNLAB_MICRO_BATCHING
+    app.state.batchers = None  # Batchers while the lifespan runs
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # added last: outermost, sees every status
-    for router in (classify.router, adder.router, models.router, health.router, metrics.router, pages.router):
+    routers = (classify.router, adder.router, models.router, health.router, metrics.router, pages.router, v2.router)
+    for router in routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

@@ -10,7 +10,6 @@ the result (models, cards and plot bytes), never the disk.
 """
 
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,8 @@ import torch
 from torch import nn
 
 from training.checkpoint import CheckpointError, checkpoint_dirs, load_checkpoint
+from training.model import BinaryAdder
+from training.reading import CarryUnit, find_carry_unit
 
 ZOO_CHOICES = ("all", "ensemble")  # /classify's `model` values that pick every digit model
 PLOT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.png$")  # plain file names only: no paths
@@ -37,9 +38,9 @@ class LoadedModel:
     name: str
     task: str  # "digits" or "adder"
     module: nn.Module  # eval mode, requires_grad off
-    forward: Callable[[torch.Tensor], torch.Tensor]  # the module, as one TorchScript graph for a digit model
     card: dict[str, Any]  # the card without its long `history`
     plots: dict[str, bytes] = field(repr=False)  # "loss.png" -> PNG bytes, read at startup
+    carry: CarryUnit | None = None  # an adder's unit that best tracks the carry, found at load from its weights
 
 
 @dataclass(frozen=True)
@@ -88,32 +89,8 @@ def load_model(directory: Path) -> LoadedModel:
         if not data.startswith(PNG_SIGNATURE):
             raise CheckpointError(f"{directory / plot} is not a PNG file")
     card = {key: value for key, value in card.items() if key != "history"}
-    forward = one_graph(module, directory) if card["task"] == "digits" else module
-    return LoadedModel(name, card["task"], module, forward, card, plots)
-
-
-def one_graph(module: nn.Module, directory: Path) -> Callable[[torch.Tensor], torch.Tensor]:
-    """A digit model traced and frozen into one TorchScript graph, checked against the module.
-
-    Served from the batchers' inference thread (app/batching.py), the eager module makes a dozen
-    torch calls a pass, and the thread must take the GIL back from the busy event loop after each;
-    the graph is one call. The answers are the same, bit for bit, which this checks on a batch
-    other than the one traced. Tracing warns that iterating over the final states makes a
-    constant of their count: that count is the model's directions, fixed, not the batch's size.
-    torch 2.14 marks TorchScript deprecated, for torch.compile and torch.export, whose programs
-    run op by op from Python; pyproject.toml pins torch at 2.14.1 at most.
-    """
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)  # type: ignore[attr-defined]
-        warnings.simplefilter("ignore", FutureWarning)  # the deprecation, said once above
-        graph: Callable[[torch.Tensor], torch.Tensor] = torch.jit.freeze(
-            torch.jit.trace(module, torch.zeros(2, 28, 28))  # type: ignore[no-untyped-call]
-        )
-    probe = torch.rand(3, 28, 28, generator=torch.Generator().manual_seed(0))
-    with torch.inference_mode():
-        if not torch.equal(graph(probe), module(probe)):
-            raise CheckpointError(f"{directory}: the traced model answers otherwise than the model")
-    return graph
+    carry = find_carry_unit(module) if isinstance(module, BinaryAdder) else None  # on one long random sum
+    return LoadedModel(name, card["task"], module, card, plots, carry)
 
 
 def smoke_test(module: nn.Module, task: str, directory: Path) -> None:

@@ -3,13 +3,14 @@
     from app.schemas import AddRequest
     AddRequest(a="1011", b="110")          # pattern ^[01]+$, at least 1 bit; extra keys are rejected
 
-The length cap on a and b is RNNLAB_MAX_BITS, so it is checked in routers/adder.py
-rather than fixed here.
+The length cap on a and b is a setting (RNNLAB_MAX_BITS), so routers/adder.py checks it.
 """
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.registry import MAX_MODEL_NAME
 
 BITS = r"^[01]+$"
 PREVIEW_EXAMPLE = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAABwAAAAcCAAAAABXZoBIAAAA..."
@@ -32,7 +33,7 @@ class ValidationErrorResponse(BaseModel):
     """422: the request does not fit the schema; `detail` joins every issue into one readable line."""
 
     detail: str = Field(examples=["body.a: String should match pattern '^[01]+$'"])
-    errors: list[ValidationIssue]
+    errors: list[ValidationIssue] = Field(default_factory=list, description="empty for a cap that is a setting")
 
 
 def error_responses(**descriptions: str) -> dict[int | str, dict[str, Any]]:
@@ -41,6 +42,15 @@ def error_responses(**descriptions: str) -> dict[int | str, dict[str, Any]]:
         int(code[1:]): {"model": ValidationErrorResponse if code == "e422" else ErrorResponse, "description": text}
         for code, text in descriptions.items()
     }
+
+
+STEPS_DESCRIPTION = (
+    "with `steps=true`: 28 lists of the 10 probabilities, one per row; step t is the model's answer to the "
+    "image's first t rows alone, read as an image of t rows, so a row after t cannot change it, and step 28 "
+    "is the answer. A one-directional model's step t is its head on the state after row t, from the same "
+    "pass as the answer; a bidirectional model reads each of the 28 prefixes (one packed pass), its backward "
+    "direction starting at row t. The ensemble's steps are the mean of its models'. Null without `steps`."
+)
 
 
 class Prediction(BaseModel):
@@ -53,12 +63,18 @@ class Prediction(BaseModel):
         description="softmax probabilities of the digits 0-9",
         examples=[PROBABILITIES_EXAMPLE],
     )
+    steps: list[list[float]] | None = Field(default=None, description=STEPS_DESCRIPTION)
 
 
 class ClassifyResponse(Prediction):
     """`/classify?model=<name>` (or the default model, or `model=ensemble`)."""
 
     preview: str = Field(description="the 28x28 image the model saw, as a PNG data URL", examples=[PREVIEW_EXAMPLE])
+    hidden: list[list[float]] | None = Field(
+        default=None,
+        description="with `steps=true&hidden=true`, one model only: 28 rows of the state its head reads at "
+        "each step (hidden units, both directions' for a bidirectional model), rounded to 3 decimals",
+    )
 
 
 class ClassifyAllResponse(BaseModel):
@@ -77,7 +93,29 @@ class AddRequest(BaseModel):
 
     a: str = Field(min_length=1, pattern=BITS, description="a binary number, most-significant bit first")
     b: str = Field(min_length=1, pattern=BITS, description="a binary number, most-significant bit first")
-    model: str | None = Field(default=None, description="an adder's name; default: the best adder")
+    model: str | None = Field(
+        default=None, max_length=MAX_MODEL_NAME, description="an adder's name; default: the best adder"
+    )
+    steps: bool = Field(
+        default=False,
+        description="also return the adder's state after every bit, for operands of up to RNNLAB_MAX_STEP_BITS bits",
+    )
+
+
+class AdderStep(BaseModel):
+    """The adder after reading one column of bits (one bit of a and one of b)."""
+
+    probability: float = Field(ge=0, le=1, description="P(sum bit = 1) at this column", examples=[0.998])
+    hidden: list[float] = Field(description="the LSTM's hidden state h (its output), one value per unit")
+    cell: list[float] = Field(description="the LSTM's cell state c (its memory), one value per unit")
+
+
+class CarryUnit(BaseModel):
+    """The unit whose value tracks the carry, found from the weights on a long random sum (Pearson r)."""
+
+    unit: int = Field(ge=0, description="the unit's index in `hidden` or `cell`", examples=[3])
+    state: Literal["hidden", "cell"] = Field(examples=["hidden"])
+    correlation: float = Field(ge=-1, le=1, description="Pearson r with the true carry out of each column")
 
 
 class AddResponse(BaseModel):
@@ -92,6 +130,15 @@ class AddResponse(BaseModel):
     probabilities: list[float] = Field(
         description="P(bit = 1) for each bit of `sum`, MSB first", examples=[[0.998, 0.002, 0.001, 0.003, 0.999]]
     )
+    steps: list[AdderStep] | None = Field(
+        default=None,
+        description="with `steps`: the adder after each column, in reading order (least-significant bit "
+        "first, the reverse of `sum`), from a step-by-step pass that matches the fused one. Null without `steps`.",
+    )
+    carry_unit: CarryUnit | None = Field(
+        default=None, description="with `steps`: the unit that tracks the carry; null when none does (`carry_note`)"
+    )
+    carry_note: str | None = Field(default=None, description="with `steps`: the carry unit in words, or why none")
 
 
 class HeadlineMetric(BaseModel):

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     max_pixels: int = Field(default=40_000_000, ge=28 * 28)
     # Cap on the length of each operand of /add.
     max_bits: PositiveInt = Field(default=10_000)
+    # Cap on the length of each operand of /add with "steps": true; the states grow with the sum.
+    max_step_bits: PositiveInt = Field(default=256)
     # /classify's default model; empty: the best by test accuracy.
     default_digit_model: str = Field(default="")
     # /add's default model; empty: the best by exact-sum accuracy (then by long sums).
@@ -39,17 +41,15 @@ class Settings(BaseSettings):
     # torch intra-op threads per process: small models answer fastest on one; parallelism comes
     # from concurrent requests and uvicorn workers.
     torch_threads: PositiveInt = Field(default=1)
-    # Preprocessing calls (and inference, with micro-batching off) running at once in the thread pool;
-    # the rest wait their turn. Batches have a thread of their own (app/batching.py).
+    # Preprocessing calls running at once in the thread pool; the rest wait their turn. Batches of
+    # model calls have a thread of their own (app/batching.py).
     inference_concurrency: PositiveInt = Field(default=4)
-    # Run concurrent /classify and /add requests for the same models in one forward pass (app/batching.py).
+    # Run concurrent /classify and /add requests for the same models in one forward pass (app/batching.py);
+    # false: each request is a batch of one.
     micro_batching: bool = Field(default=True)
-    # How long a batch may wait, in ms, for /classify requests whose images are still being preprocessed;
-    # a request with none on their way runs at once.
-    batch_wait_ms: NonNegativeFloat = Field(default=1.5, le=1000)
-    # The most requests in one forward pass. Under load, requests beyond it are read while the batch
-    # runs on the inference thread (app/batching.py): at c=32, 16 gave /classify more throughput than 64.
+    # How long, in ms, the first request of a batch waits for others to join it.
+    batch_wait_ms: NonNegativeFloat = Field(default=2.0, le=1000)
+    # The most requests in one forward pass; under load, the next batch gathers while one runs.
     max_batch: PositiveInt = Field(default=16, le=4096)
-    # A micro-batch expected to take at most this many ms runs on the event loop, not on the inference
-    # thread (app/batching.py); 0: always on the thread.
-    inline_batch_ms: NonNegativeFloat = Field(default=1.0, le=100)
+    # The most images or sums in one Open Inference Protocol request (/v2/.../infer): a tensor's first dimension.
+    max_infer_batch: PositiveInt = Field(default=256, le=65_536)

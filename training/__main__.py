@@ -15,7 +15,11 @@ from pathlib import Path
 
 import torch
 
+from training import train_adder, train_mnist
+from training.evaluate import evaluate_checkpoint, format_metrics
 from training.model import ADDER_MODELS, DIGIT_MODELS
+from training.plots import plot_checkpoint
+from training.report import write_report
 
 DEFAULT_STORE = Path("models_store")
 
@@ -55,6 +59,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
     report = commands.add_parser("report", help="write REPORT.md and comparison plots from the cards")
     report.add_argument("--store", type=Path, default=DEFAULT_STORE)
+    report.add_argument("--data-dir", type=Path, default=None, help="MNIST IDX files, for the row-by-row figures")
     return parser.parse_args(argv)
 
 
@@ -63,31 +68,21 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.command == "mnist":
-        from training import train_mnist
-        from training.plots import plot_checkpoint
-
         overrides = {k: v for k, v in (("seed", args.seed), ("epochs", args.epochs)) if v is not None}
         for card in train_mnist.main(
             model_names(args.model, DIGIT_MODELS), args.out, overrides, args.data_dir, args.dry_run, args.jobs
         ):
             plot_checkpoint(card, args.out / card["name"])
     elif args.command == "adder":
-        from training import train_adder
-        from training.plots import plot_checkpoint
-
         for card in train_adder.main(
             model_names(args.model, ADDER_MODELS), args.out, args.seed, args.epochs, args.dry_run
         ):
             plot_checkpoint(card, args.out / card["name"])
     elif args.command == "evaluate":
-        from training.evaluate import evaluate_checkpoint, format_metrics
-
         metrics = evaluate_checkpoint(args.store / args.name, args.data_dir)
         print(json.dumps(metrics) if args.json else format_metrics(args.name, metrics))
     elif args.command == "report":
-        from training.report import write_report
-
-        print(f"wrote {write_report(args.store)}")
+        print(f"wrote {write_report(args.store, args.data_dir)}")
 
 
 if __name__ == "__main__":

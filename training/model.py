@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
 
 CELLS = ("RNN", "LSTM", "GRU")
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # pixel statistics of MNIST's training set, in [0, 1] units
@@ -79,7 +80,13 @@ def recurrent_layer(
 
 
 class DigitClassifier(nn.Module):
-    """A recurrent net that reads an image row by row, with a linear head on its final state."""
+    """A recurrent net that reads an image row by row, with a linear head on its final state.
+
+    step_logits gives the answer after each row: step t is the model's answer to rows 1..t alone,
+    read as an image of t rows. The one-directional models' step t is the head on the last layer's
+    output at row t, from the very pass that gives the answer. A bidirectional model's backward
+    direction must then start at row t, so it reads the 28 prefixes of each image, in one packed pass.
+    """
 
     def __init__(self, config: DigitConfig):
         super().__init__()
@@ -91,12 +98,58 @@ class DigitClassifier(nn.Module):
         self.head = nn.Linear(config.hidden_size * self.directions, config.num_classes)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """(batch, 28 steps, 28 features) in [0, 1] -> (batch, 10) logits."""
-        _, state = self.rnn((images - MNIST_MEAN) / MNIST_STD)  # zero-mean inputs keep tanh units unsaturated
-        hidden = state[0] if isinstance(state, tuple) else state  # (layers * directions, batch, hidden)
-        final = hidden[-self.directions :]  # the last layer's final state, each direction
-        logits: torch.Tensor = self.head(torch.cat(list(final), dim=1))  # (batch, hidden * directions) -> (batch, 10)
+        """(batch, 28 steps, 28 features) in [0, 1] -> (batch, 10) logits.
+
+        A one-directional model's answer is its last step, so the two never differ; a bidirectional
+        one reads the whole image once, where its steps read every prefix.
+        """
+        if self.directions == 1:
+            return self.step_logits(images)[:, -1]  # the head on the last layer's state after the last row
+        _, state = self.rnn(normalise(images))
+        logits: torch.Tensor = self.head(self.final_states(state))
         return logits
+
+    def final_states(self, state: torch.Tensor | tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """The recurrent layer's final state -> (batch, hidden * directions): the last layer's, each direction."""
+        hidden = state[0] if isinstance(state, tuple) else state  # (layers * directions, batch, hidden)
+        return torch.cat(list(hidden[-self.directions :]), dim=1)
+
+    def step_logits(self, images: torch.Tensor) -> torch.Tensor:
+        """(batch, rows, 28) in [0, 1] -> (batch, rows, 10): step t's logits read rows 1..t alone.
+
+        The last step is forward()'s answer; a row after t cannot change step t.
+        """
+        logits: torch.Tensor = self.head(self.step_states(images))
+        return logits
+
+    def step_states(self, images: torch.Tensor) -> torch.Tensor:
+        """(batch, rows, 28) in [0, 1] -> (batch, rows, hidden * directions): what the head reads at step t."""
+        inputs = normalise(images)
+        if self.directions == 1:
+            outputs: torch.Tensor = self.rnn(inputs)[0]  # (batch, rows, hidden): the last layer's state after each row
+            return outputs
+        batch, rows, _ = inputs.shape
+        # (rows * batch, rows, 28), longest first as packing wants: copy k of image b reads rows - k rows.
+        prefixes = inputs.repeat(rows, 1, 1)
+        lengths = torch.arange(rows, 0, -1).repeat_interleave(batch)
+        _, state = self.rnn(pack_padded_sequence(prefixes, lengths, batch_first=True))
+        # Each prefix's final state: forward at its last row, backward from there up to row 1.
+        final = self.final_states(state).view(rows, batch, -1)  # (prefix: rows..1, batch, hidden * 2)
+        return final.flip(0).transpose(0, 1)
+
+
+def normalise(images: torch.Tensor) -> torch.Tensor:
+    """Pixels in [0, 1] -> MNIST's zero mean and unit variance: zero-mean inputs keep tanh units unsaturated."""
+    return (images - MNIST_MEAN) / MNIST_STD
+
+
+@dataclass(frozen=True)
+class AdderSteps:
+    """An adder's reading, one step (one column of bits, LSB first) at a time."""
+
+    logits: torch.Tensor  # (batch, steps): the sum bit's logit at each step
+    hidden: torch.Tensor  # (batch, steps, hidden): the LSTM's output h after each step
+    cell: torch.Tensor  # (batch, steps, hidden): its cell state c after each step
 
 
 class BinaryAdder(nn.Module):
@@ -113,6 +166,26 @@ class BinaryAdder(nn.Module):
         outputs, _ = self.rnn(bits)  # (batch, steps, hidden)
         logits: torch.Tensor = self.head(outputs).squeeze(-1)
         return logits
+
+    def steps(self, bits: torch.Tensor) -> AdderSteps:
+        """(batch, steps, 2) of 0/1 -> the logits and both states after every step.
+
+        nn.LSTM returns h after every step but c only after the last. h comes from forward()'s own
+        fused pass, so the logits are forward()'s; c follows from the layer's gates, given h before
+        each step: c_t = f_t * c_(t-1) + i_t * g_t, an elementwise loop of one call a step.
+        """
+        hidden, _ = self.rnn(bits)  # (batch, steps, hidden): h after each step
+        w_ih, w_hh, b_ih, b_hh = self.rnn.all_weights[0]  # (4 hidden, 2), (4 hidden, hidden), (4 hidden,) x 2
+        before = torch.cat([torch.zeros_like(hidden[:, :1]), hidden[:, :-1]], dim=1)  # h before each step
+        gates = bits @ w_ih.T + before @ w_hh.T + b_ih + b_hh  # (batch, steps, 4 hidden): input, forget, cell, output
+        i, f, g, _ = gates.chunk(4, dim=-1)
+        writes = torch.sigmoid(i) * torch.tanh(g)  # what each step adds to the cell ...
+        keeps = torch.sigmoid(f)  # ... and how much of it the step keeps
+        c, cell = torch.zeros_like(hidden[:, 0]), []
+        for keep, write in zip(keeps.unbind(1), writes.unbind(1), strict=True):
+            c = torch.addcmul(write, keep, c)
+            cell.append(c)
+        return AdderSteps(self.head(hidden).squeeze(-1), hidden, torch.stack(cell, dim=1))
 
 
 def build_model(task: str, architecture: DigitConfig | AdderConfig | dict[str, Any]) -> nn.Module:

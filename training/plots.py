@@ -136,3 +136,40 @@ def plot_checkpoint(card: dict[str, Any], directory: Path) -> list[Path]:
         paths.append(plot_bit_accuracy([card], directory / "bit_accuracy.png", f"{card['name']}: bit accuracy"))
         paths.append(plot_exact_by_length([card], directory / "exact_by_length.png", f"{card['name']}: exact sums"))
     return paths
+
+
+def plot_true_class_by_row(curves: dict[str, np.ndarray], path: Path) -> Path:
+    """The mean probability of the true class after each row (rows 1..t alone), one line per digit model."""
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for name, curve in curves.items():
+        axis.plot(np.arange(1, len(curve) + 1), curve * 100, "-", marker=".", markersize=3, label=name)
+    axis.set(
+        xlabel="rows read (t)",
+        ylabel="mean P(true digit) (%)",
+        title="Answer after t rows, MNIST test set",
+        xticks=range(0, 29, 4),
+        ylim=(0, 100),
+    )
+    axis.legend(fontsize=7, loc="upper left")
+    return save(figure, path)
+
+
+def plot_carry_units(readings: dict[str, tuple[Any, Any]], path: Path, columns: int = 48) -> Path:
+    """Per adder, its carry unit over a long random sum: the unit and the carry along the first
+    `columns` columns (left), and the unit's values split by the carry over the whole sum (right).
+    `readings` maps a name to (training.reading.CarryTrace, CarryUnit)."""
+    figure, axes = plt.subplots(len(readings), 2, figsize=(9, 1.7 * len(readings)), squeeze=False)
+    for (name, (trace, unit)), (along, split) in zip(readings.items(), axes, strict=True):
+        values = getattr(trace, unit.state)[:, unit.unit]
+        steps = np.arange(1, columns + 1)
+        along.bar(steps, trace.carry[:columns], width=1.0, color="#dde", label="carry out")
+        along.twinx().plot(steps, values[:columns], color="#146", linewidth=1)
+        along.set(ylabel=name.removeprefix("adder-lstm-"), yticks=[0, 1])
+        for carry, colour in ((0, "#c53"), (1, "#146")):
+            split.hist(values[trace.carry == carry], bins=40, color=colour, alpha=0.6, label=f"carry {carry}")
+        split.set_title(f"{unit.state} unit {unit.unit}: r = {unit.correlation:+.3f}", fontsize=8)
+    axes[0][0].set_title("first columns of the sum: carry (bars), unit (line)", fontsize=8)
+    axes[-1][0].set_xlabel("column (LSB first)")
+    axes[-1][1].set_xlabel("unit's value")
+    axes[0][1].legend(fontsize=7)
+    return save(figure, path)

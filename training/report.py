@@ -12,8 +12,11 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
-from training.checkpoint import checkpoint_dirs, read_card
-from training.plots import plot_bit_accuracy, plot_exact_by_length, save
+from training import reading
+from training.checkpoint import checkpoint_dirs, load_checkpoint, read_card
+from training.mnist import load_test_set
+from training.model import TASKS
+from training.plots import plot_bit_accuracy, plot_carry_units, plot_exact_by_length, plot_true_class_by_row, save
 
 # The original notebook's figures (DESIGN.md): test accuracy for digits, bit accuracy for adders.
 SEED_BASELINE = {
@@ -165,8 +168,70 @@ def adder_observations(cards: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def write_report(store: Path) -> Path:
-    cards = [read_card(directory) for directory in checkpoint_dirs(store)]
+def digit_reading(directories: list[Path], plots: Path, data_dir: Path | None) -> list[str]:
+    """The answers row by row over the test set: a figure of P(true class) and the rows-needed table."""
+    images, labels = load_test_set(data_dir)
+    sure = f"{reading.SURE * 100:.0f} %"
+    rows = [
+        f"| model | rows until the answer is final | ... and at least {sure} sure | never {sure} sure "
+        "| P(true) after 14 rows |",
+        "|" + " --- |" * 5,
+    ]
+    curves = {}
+    for directory in directories:
+        model, card = load_checkpoint(directory)
+        name = card["name"]
+        probabilities = reading.step_probabilities(model, images)  # (10000, 28, 10)
+        curves[name] = reading.true_class_curve(probabilities, labels)
+        needed = reading.rows_needed(probabilities)
+        rows.append(
+            f"| {name} | {needed.final:.1f} | {needed.sure:.1f} | {pct(needed.never_sure)} | {pct(curves[name][13])} |"
+        )
+    plot_true_class_by_row(curves, plots / "digits_by_row.png")
+    return [
+        "### Reading row by row",
+        "",
+        "Step t is a model's answer to the image's first t rows alone, read as an image of t rows (the API's",
+        "`/classify?steps=true`). For the one-directional models it is the head on the state after row t, from",
+        "the same pass; the bidirectional two read each prefix again, their backward direction starting at row t.",
+        "A row is counted as needed until the answer never changes again (and, for the second column, stays",
+        f"at least {sure} probable); images never that sure are left out of that mean. 10,000 test images.",
+        "",
+        "![P(true class) by row](plots/digits_by_row.png)",
+        "",
+        *rows,
+        "",
+    ]
+
+
+def adder_reading(directories: list[Path], plots: Path) -> list[str]:
+    """Each adder's carry unit, found from its weights on a long random sum, and a figure of it."""
+    readings = {}
+    for directory in directories:
+        model, card = load_checkpoint(directory)
+        trace = reading.carry_trace(model)
+        readings[card["name"]] = (trace, reading.best_unit(trace))
+    plot_carry_units(readings, plots / "adders_carry_unit.png")
+    lines = [
+        "### The carry unit",
+        "",
+        f"Each adder reads one random sum of {reading.CARRY_SUM_BITS:,} columns (seeded); the unit of its hidden (h)",
+        "or cell (c) state whose value correlates best with the true carry out of each column is its carry unit",
+        f"(Pearson r; |r| < {reading.CARRY_TRACKED} counts as no unit tracking the carry). The service does the same.",
+        "",
+        "![carry unit](plots/adders_carry_unit.png)",
+        "",
+    ]
+    for name, (_, unit) in readings.items():
+        verdict = "tracks the carry" if unit.tracks else "is the closest, but no unit tracks the carry well"
+        lines.append(f"- {name}: {unit.state} unit {unit.unit}, r = {unit.correlation:+.3f}: {verdict}.")
+    return [*lines, ""]
+
+
+def write_report(store: Path, data_dir: Path | None = None) -> Path:
+    directories = checkpoint_dirs(store)
+    cards = [read_card(directory) for directory in directories]
+    of_task = {task: [d for d, c in zip(directories, cards, strict=True) if c["task"] == task] for task in TASKS}
     digits = [c for c in cards if c["task"] == "digits"]
     adders = {c["name"]: c for c in cards if c["task"] == "adder"}
     plots = store / "plots"
@@ -201,6 +266,7 @@ def write_report(store: Path) -> Path:
             "",
             *digit_observations(digits),
             "",
+            *digit_reading(of_task["digits"], plots, data_dir),
         ]
     if adders:
         lines += ["## Binary adders", "", *adder_table(list(adders.values())), ""]
@@ -217,6 +283,7 @@ def write_report(store: Path) -> Path:
                     "",
                 ]
         lines += ["### Observations", "", *adder_observations(adders), ""]
+        lines += adder_reading(of_task["adder"], plots)
     path = store / "REPORT.md"
     path.write_text("\n".join(lines))
     return path

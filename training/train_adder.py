@@ -15,7 +15,6 @@ card.json}.
 """
 
 import math
-import random
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -25,8 +24,9 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from training.bits import adversarial_pairs, draw_batch, encode_numbers, random_pairs
+from training.bits import draw_batch
 from training.checkpoint import save_checkpoint
+from training.metrics import adder_metrics
 from training.model import ADDER_MODELS, BinaryAdder, build_model
 from training.runtime import package_versions, seed_everything
 
@@ -62,53 +62,8 @@ ADDER_RECIPES: dict[str, AdderRecipe] = {
 }
 DRY_RUN = {"epochs": 2, "steps_per_epoch": 3, "batch_size": 8, "restarts": 1}
 
-METRIC_LENGTHS = tuple(range(1, 21))  # bit and exact-sum accuracy at each, as the seed measured
-METRIC_EXAMPLES = 100  # random examples per length 1..20
-LONG_LENGTHS = (100, 1000, 10000)  # exact-sum accuracy far beyond every regime
-LONG_EXAMPLES = 100  # random examples per long length (adversarial ones are fixed patterns)
-METRIC_SEED = 20_000  # the card's test draws; training and validation use other seeds
 VAL_EXAMPLES = 64  # validation examples a length, half uniform, half runs
 BEYOND = (10, 20, 100, 2000)  # validation lengths beyond the regime: for selection only, never for gradients
-
-
-def exact_and_bit_accuracy(model: BinaryAdder, pairs: list[tuple[int, int]], length: int) -> tuple[float, float]:
-    """(exact-sum accuracy, bit accuracy) of the model on pairs of one length."""
-    inputs, targets = encode_numbers(pairs, length)
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        right = (model(inputs.to(device)).cpu() > 0) == targets.bool()  # (n, length)
-    return right.all(1).float().mean().item(), right.float().mean().item()
-
-
-def adder_metrics(model: BinaryAdder) -> dict[str, Any]:
-    """The card's metrics, recomputed deterministically from the weights (a few seconds on a CPU)."""
-    rng = random.Random(METRIC_SEED)
-    exact, bit = zip(
-        *(
-            exact_and_bit_accuracy(model, random_pairs(length, METRIC_EXAMPLES, rng), length)
-            for length in METRIC_LENGTHS
-        ),
-        strict=True,
-    )
-    long_random = [exact_and_bit_accuracy(model, random_pairs(n, LONG_EXAMPLES, rng), n)[0] for n in LONG_LENGTHS]
-    long_adversarial = [exact_and_bit_accuracy(model, adversarial_pairs(n), n)[0] for n in LONG_LENGTHS]
-    return {
-        "bit_accuracy": round(sum(bit) / len(bit), 6),
-        "exact_accuracy": round(sum(exact) / len(exact), 6),
-        "by_length": {
-            "lengths": list(METRIC_LENGTHS),
-            "bit_accuracy": [round(v, 6) for v in bit],
-            "exact_accuracy": [round(v, 6) for v in exact],
-            "examples_per_length": METRIC_EXAMPLES,
-        },
-        "long": {
-            "lengths": list(LONG_LENGTHS),
-            "random_exact": [round(v, 6) for v in long_random],
-            "adversarial_exact": [round(v, 6) for v in long_adversarial],
-            "random_examples": LONG_EXAMPLES,
-            "adversarial_examples": len(adversarial_pairs(LONG_LENGTHS[0])),
-        },
-    }
 
 
 def loss_of(logits: torch.Tensor, targets: torch.Tensor, loss: str) -> torch.Tensor:
@@ -135,7 +90,7 @@ def validation_sets(recipe: AdderRecipe) -> Validation:
     return Validation(in_regime, [draw_batch(length, VAL_EXAMPLES, 0.5, generator) for length in BEYOND])
 
 
-def evaluate(model: BinaryAdder, validation: Validation, loss: str) -> dict[str, float]:
+def validate(model: BinaryAdder, validation: Validation, loss: str) -> dict[str, float]:
     """In-regime loss and bit accuracy; exact-sum and bit accuracy beyond the regime (means over lengths)."""
     model.eval()
     with torch.no_grad():
@@ -151,7 +106,7 @@ def evaluate(model: BinaryAdder, validation: Validation, loss: str) -> dict[str,
     }
 
 
-HISTORY_FIELDS = {  # history key -> evaluate()'s key, one value an epoch
+HISTORY_FIELDS = {  # history key -> validate()'s key, one value an epoch
     "val_loss": "loss",
     "val_accuracy": "bit_accuracy",
     "val_beyond_accuracy": "beyond_bit_accuracy",
@@ -217,7 +172,7 @@ def train_run(name: str, recipe: AdderRecipe, seed: int, validation: Validation)
             total=recipe.steps_per_epoch, desc=f"{name} seed {seed} {epoch}/{recipe.epochs}", unit="step", leave=False
         ) as progress:
             history["train_loss"] += train_one_epoch(model, optimizer, schedule, recipe, generator, progress)
-        val = evaluate(model, validation, recipe.loss)
+        val = validate(model, validation, recipe.loss)
         for key, field in HISTORY_FIELDS.items():
             history[key].append(round(val[field], 6))
         if not best or score_of(val) > score_of(best):

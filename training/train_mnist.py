@@ -21,7 +21,7 @@ from torch import nn
 from tqdm import tqdm
 
 from training.checkpoint import save_checkpoint
-from training.evaluate import digit_metrics, evaluate
+from training.metrics import digit_metrics, score_digits
 from training.mnist import Mnist, augment, load_mnist, to_inputs
 from training.model import DIGIT_MODELS, build_model
 from training.runtime import native_bfloat16, package_versions, pick_device, seed_everything
@@ -118,7 +118,7 @@ def train(name: str, data: Mnist, recipe: MnistRecipe, out: Path) -> dict[str, A
             disable=None,  # no bar when the output is not a terminal (logs, CI); epoch lines still print
         ) as progress:
             history["train_loss"] += train_one_epoch(model, data, optimizer, schedule, recipe, generator, progress)
-        val = evaluate(model, data.val_images, data.val_labels)
+        val = score_digits(model, data.val_images, data.val_labels)
         history["val_loss"].append(round(val.loss, 5))
         history["val_accuracy"].append(round(val.accuracy, 5))
         tqdm.write(f"{name} epoch {epoch}: val loss {val.loss:.4f}, val accuracy {val.accuracy:.2%}")
@@ -128,7 +128,7 @@ def train(name: str, data: Mnist, recipe: MnistRecipe, out: Path) -> dict[str, A
     duration = time.perf_counter() - started
     assert best_state is not None
     model.load_state_dict(best_state)
-    test = evaluate(model, data.test_images, data.test_labels)
+    test = score_digits(model, data.test_images, data.test_labels)
     card = {
         "name": name,
         "task": "digits",
@@ -158,32 +158,39 @@ def synthetic_mnist(n: int = 256, seed: int = 0) -> Mnist:
     return Mnist(images, labels, images[:64], labels[:64], images[:64], labels[:64])
 
 
+def train_named(
+    name: str, out: Path, overrides: dict[str, Any], data_dir: Path | None, dry_run: bool
+) -> dict[str, Any]:
+    """Train the zoo's model `name` with its recipe from RECIPES, updated by `overrides`; return its card.
+
+    A top-level function, so that a process pool can run it (main's --jobs).
+    """
+    if dry_run:
+        data, overrides = synthetic_mnist(), {**overrides, "epochs": 1, "batch_size": 64}
+    else:
+        data = load_mnist(data_dir)
+    card = train(name, data, replace(RECIPES[name], **overrides), out)
+    metrics, training = card["metrics"], card["training"]
+    print(
+        f"{name}: test accuracy {metrics['test_accuracy']:.2%} (best epoch {training['best_epoch']}, "
+        f"{training['duration_seconds']:.0f} s) -> {out / name}"
+    )
+    return card
+
+
 def main(
     names: list[str], out: Path, overrides: dict[str, Any], data_dir: Path | None, dry_run: bool, jobs: int = 1
 ) -> list[dict[str, Any]]:
-    """Train each named model with its recipe from RECIPES, updated by `overrides` (e.g. seed, epochs).
+    """Train each named model (train_named); the cards in the order of `names`.
 
     With jobs > 1, models train in that many single-threaded processes: these small nets use
     two cores better as two trainings at once than as one two-threaded training. Each model is
     seeded on its own, so its weights do not depend on jobs.
     """
-    if jobs > 1 and len(names) > 1:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=torch.set_num_threads, initargs=(1,)) as pool:
-            longest_first = sorted(names, key=list(RECIPES).index)  # the last to start is a short one
-            shares = [pool.submit(main, [name], out, overrides, data_dir, dry_run) for name in longest_first]
-            return [share.result()[0] for share in shares]
-    if dry_run:
-        data, overrides = synthetic_mnist(), {**overrides, "epochs": 1, "batch_size": 64}
-    else:
-        data = load_mnist(data_dir)
-    cards = []
-    for name in names:
-        card = train(name, data, replace(RECIPES[name], **overrides), out)
-        m = card["metrics"]
-        print(
-            f"{name}: test accuracy {m['test_accuracy']:.2%} (best epoch {card['training']['best_epoch']}, "
-            f"{card['training']['duration_seconds']:.0f} s) -> {out / name}"
-        )
-        cards.append(card)
-    return cards
+    if jobs <= 1 or len(names) <= 1:
+        return [train_named(name, out, overrides, data_dir, dry_run) for name in names]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+        longest_first = sorted(names, key=list(RECIPES).index)  # the last to start is a short one
+        cards = {name: pool.submit(train_named, name, out, overrides, data_dir, dry_run) for name in longest_first}
+        return [cards[name].result() for name in names]

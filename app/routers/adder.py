@@ -2,66 +2,50 @@
 
     curl -H 'content-type: application/json' -d '{"a": "1011", "b": "110"}' localhost:8000/add
 
-Sums of the same width share a forward pass with concurrent requests (app/batching.py). As
-/classify, the route reads its body, `app.state` and settings itself rather than through FastAPI's
-parameters and dependencies, and serialises its answer itself: it is the hot path.
+Sums share a forward pass with concurrent sums of the same width (app/batching.py).
 """
 
-from typing import Any
+from fastapi import APIRouter, HTTPException
 
-from fastapi import APIRouter, HTTPException, Request, Response
-from fastapi.exceptions import RequestValidationError
-
-from app.batching import add_one
-from app.deps import RequestRoute, json_body, json_request_body, loaded_registry
-from app.registry import MAX_MODEL_NAME, UnknownModel
+from app.deps import BatchersDep, MetricsDep, RegistryDep, SettingsDep
+from app.registry import UnknownModel
 from app.schemas import AddRequest, AddResponse, error_responses
 
-router = APIRouter(prefix="/add", tags=["adder"], route_class=RequestRoute)
+router = APIRouter(prefix="/add", tags=["adder"])
 
 ERRORS = error_responses(
     e400="a body that cannot be read as text",
     e404="unknown adder",
     e413="a body over RNNLAB_MAX_UPLOAD_BYTES",
-    e422="a or b empty, not binary or over RNNLAB_MAX_BITS; an extra field; a model name over 100 characters",
+    e422="a or b empty, not binary or over RNNLAB_MAX_BITS (RNNLAB_MAX_STEP_BITS with steps); an extra field; "
+    "a model name over 100 characters",
 )
 
 
-@router.post("", responses=ERRORS, response_model=AddResponse, openapi_extra=json_request_body(AddRequest))
-async def add(request: Request) -> Response:
-    body = json_body(AddRequest, await request.body(), request.headers.get("content-type"))
-    check_lengths(body, request.app.state.settings.max_bits)
+@router.post("", responses=ERRORS, response_model_exclude_unset=True)  # the steps only when asked for
+async def add(
+    body: AddRequest, registry: RegistryDep, batchers: BatchersDep, settings: SettingsDep, metrics: MetricsDep
+) -> AddResponse:
+    """Add two binary numbers. With `"steps": true`, the answer also has `steps`, the adder after each
+    column (least-significant first): P(sum bit = 1), its hidden state h and its cell state c, from a
+    step-by-step pass that matches the fused one; and `carry_unit`, the unit that tracks the carry,
+    or null with `carry_note` saying why. For operands of at most RNNLAB_MAX_STEP_BITS bits."""
+    for field, bits in (("a", body.a), ("b", body.b)):
+        if len(bits) > settings.max_bits:  # a setting, so checked here rather than in the schema
+            detail = f"body.{field}: has {len(bits)} bits; at most {settings.max_bits} are allowed (RNNLAB_MAX_BITS)"
+            raise HTTPException(422, detail)
+    width = max(len(body.a), len(body.b))
+    if body.steps and width > settings.max_step_bits:
+        detail = (
+            f"body.steps: the operands have {width} bits; steps are given for at most {settings.max_step_bits} "
+            "(RNNLAB_MAX_STEP_BITS): ask without steps, or for a shorter sum"
+        )
+        raise HTTPException(422, detail)
     try:
-        model = loaded_registry(request).adder_model(body.model)
+        model = registry.adder_model(body.model)
     except UnknownModel as error:
         raise HTTPException(404, str(error)) from error
-    result = await add_one(request, model, body.a, body.b)  # batched with sums of the same width
-    metrics = request.app.state.metrics
+    result = await batchers.add(model, body.a, body.b, body.steps)
     metrics.child(metrics.additions, result.model, str(result.correct).lower()).inc()
     metrics.child(metrics.added_bits, result.model).inc(result.bits)
-    return Response(result.model_dump_json(), media_type="application/json")  # built valid: no re-validation
-
-
-def check_lengths(body: AddRequest, max_bits: int) -> None:
-    """422, in the same shape as pydantic's own errors, for an operand over the RNNLAB_MAX_BITS cap,
-    or a model name too long to be one (the 404 for an unknown name would echo it)."""
-    errors = [
-        too_long(field, f"has {len(bits)} bits; at most {max_bits} are allowed (RNNLAB_MAX_BITS)", max_bits)
-        for field, bits in (("a", body.a), ("b", body.b))
-        if len(bits) > max_bits
-    ]
-    if body.model is not None and len(body.model) > MAX_MODEL_NAME:
-        message = f"has {len(body.model)} characters; a model's name has at most {MAX_MODEL_NAME}"
-        errors.append(too_long("model", message, MAX_MODEL_NAME))
-    if errors:
-        raise RequestValidationError(errors)
-
-
-def too_long(field: str, message: str, limit: int) -> dict[str, Any]:
-    return {
-        "type": "string_too_long",
-        "loc": ("body", field),
-        "msg": message,
-        "input": None,  # never echo a long input back
-        "ctx": {"max_length": limit},
-    }
+    return result

@@ -1,9 +1,12 @@
 // Add: two bit strings (checked as typed: only 0 and 1), a model, and the model's sum set
-// against the exact sum, bit by bit, right-aligned, with mismatches and per-bit confidence.
+// against the exact sum, bit by bit, right-aligned, with mismatches and per-bit confidence; with
+// "show the state", the LSTM's state under the bits, column by column (carry.js).
 
 import { api, el, percent, showError } from "./api.js";
+import { stateView } from "./carry.js";
 
 const MAX_RANDOM_BITS = 4096;
+const MAX_STEP_BITS = 256; // the service's default RNNLAB_MAX_STEP_BITS: longer sums come without steps
 
 /** An inline message for a bit string, or "" when it is fine. */
 export function bitError(value, required) {
@@ -58,7 +61,7 @@ function confidenceRow(sum, confidences, columns) {
   return row;
 }
 
-function renderSum(container, a, b, data) {
+function renderSum(container, a, b, data, stepsNote = "") {
   const sum = String(data.sum);
   const expected = String(data.expected);
   const columns = Math.max(a.length, b.length, sum.length, expected.length);
@@ -90,16 +93,18 @@ function renderSum(container, a, b, data) {
   if (known.length) fact("Least sure bit", percent(Math.min(...known)));
 
   const table = el("table", { className: "bit-table" });
+  const tbody = el("tbody", {},
+    bitRow("a", a, columns),
+    bitRow("+ b", b, columns),
+    bitRow("model", sum, columns, (col) => (wrongColumns.has(col) ? "wrong" : "")),
+    bitRow("exact", expected, columns, (col) => (wrongColumns.has(col) ? "wrong-exact" : "")),
+    confidenceRow(sum, confidences, columns),
+  );
   table.append(
     el("caption", { className: "visually-hidden", textContent: "The model's sum against the exact sum, bit by bit" }),
-    el("tbody", {},
-      bitRow("a", a, columns),
-      bitRow("+ b", b, columns),
-      bitRow("model", sum, columns, (col) => (wrongColumns.has(col) ? "wrong" : "")),
-      bitRow("exact", expected, columns, (col) => (wrongColumns.has(col) ? "wrong-exact" : "")),
-      confidenceRow(sum, confidences, columns),
-    ),
+    tbody,
   );
+  const reading = Array.isArray(data.steps) && data.steps.length === sum.length ? stateView(tbody, data, a, b, columns) : null;
   const scroller = el("div", { className: "bit-scroll", tabIndex: 0, role: "region", "aria-label": "Bits; scroll sideways for more" });
   scroller.append(table);
   const legend = el("p", {
@@ -108,7 +113,10 @@ function renderSum(container, a, b, data) {
       "bit: a full bar is certain, an empty one a coin toss; orange is below 90 %.",
   });
   container.replaceChildren(head, facts, scroller, legend);
+  if (reading) container.append(reading.controls);
+  else if (stepsNote) container.append(el("p", { className: "help", textContent: stepsNote }));
   container.dataset.state = "done";
+  container.dataset.steps = String(Boolean(reading));
   container.dataset.correct = String(correct);
   scroller.scrollLeft = scroller.scrollWidth; // the low bits, where the carries start, in view
 }
@@ -124,11 +132,13 @@ export function setupAdder() {
   const inputs = [document.getElementById("a"), document.getElementById("b")];
   const select = document.getElementById("adder-model");
   const nbits = document.getElementById("nbits");
+  const showSteps = document.getElementById("add-steps");
   const randomLabel = document.getElementById("random-label");
   const result = document.getElementById("add-result");
   let controller = null;
 
   for (const input of inputs) input.addEventListener("input", () => setFieldError(input, bitError(input.value, false)));
+  showSteps.addEventListener("change", () => result.dataset.state === "done" && submit());
   nbits.addEventListener("input", () => {
     const n = Number.parseInt(nbits.value, 10);
     randomLabel.textContent = n >= 1 ? `Random ${n}-bit pair` : "Random pair";
@@ -147,10 +157,13 @@ export function setupAdder() {
     controller = new AbortController();
     const body = { a, b };
     if (select.value) body.model = select.value;
+    const long = Math.max(a.length, b.length) > MAX_STEP_BITS;
+    if (showSteps.checked && !long) body.steps = true;
+    const note = showSteps.checked && long ? `The state is shown for numbers of up to ${MAX_STEP_BITS} bits.` : "";
     result.setAttribute("aria-busy", "true");
     result.classList.add("busy");
     try {
-      renderSum(result, a, b, await api("add", { method: "POST", json: body, signal: controller.signal }));
+      renderSum(result, a, b, await api("add", { method: "POST", json: body, signal: controller.signal }), note);
     } catch (error) {
       if (error.name !== "AbortError") showError(result, error);
     } finally {

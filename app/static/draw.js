@@ -1,5 +1,6 @@
 // The drawing pad: pointer events (mouse, pen, finger), thick round dark strokes on white,
 // undo and clear. It classifies 250 ms after the pen pauses while drawing, and at once on release.
+// "Watch it read" asks for every model's answer after each row as well (/classify?steps=true).
 
 import { classifierFor, renderEmpty } from "./results.js";
 
@@ -13,7 +14,8 @@ export function setupDraw() {
   const clearButton = document.getElementById("clear");
   const hint = document.getElementById("pad-hint");
   const result = document.getElementById("draw-result");
-  const classifier = classifierFor(result);
+  const watch = document.getElementById("watch");
+  const classifier = classifierFor(result, { steps: () => watch.getAttribute("aria-pressed") === "true" });
   const strokes = []; // each stroke: [[x, y], ...] in canvas pixels
   let current = null;
   let timer = 0;
@@ -94,6 +96,10 @@ export function setupDraw() {
   canvas.addEventListener("pointerup", finish);
   canvas.addEventListener("pointercancel", finish);
 
+  watch.addEventListener("click", () => {
+    watch.setAttribute("aria-pressed", String(watch.getAttribute("aria-pressed") !== "true"));
+    send();
+  });
   undoButton.addEventListener("click", () => {
     strokes.pop();
     afterChange();

@@ -2,15 +2,17 @@
 // every digit model's 10 probabilities as bars, one row per model, so they compare at a glance.
 //
 //   const result = await classify(blob, signal);    // POST /classify?model=all
-//   renderResult(container, result);
+//   renderResult(container, result);                // with steps: the "watch it read" panel too
 
 import { api, el, percent, showError } from "./api.js";
+import { atStep, readingPanel } from "./reading.js";
 
-/** POST an image to /classify?model=all; resolve to {preview, ensemble, models: [...]}. */
-export async function classify(blob, signal, filename = "image.png") {
+/** POST an image to /classify?model=all (&steps=true); resolve to {preview, ensemble, models: [...]}. */
+export async function classify(blob, signal, filename = "image.png", steps = false) {
   const form = new FormData();
   form.append("file", blob, filename);
-  return normalize(await api("classify?model=all", { method: "POST", form, signal }));
+  const query = steps ? "classify?model=all&steps=true" : "classify?model=all";
+  return normalize(await api(query, { method: "POST", form, signal }));
 }
 
 function prediction(item, name) {
@@ -19,6 +21,7 @@ function prediction(item, name) {
     digit: item.digit,
     confidence: item.confidence,
     probabilities: item.probabilities || [],
+    steps: Array.isArray(item.steps) ? item.steps : null, // 28 x 10 with ?steps=true
   };
 }
 
@@ -34,7 +37,7 @@ function bars(item) {
   const summary = item.probabilities.map((p, digit) => `${digit}: ${percent(p, 0)}`).join(", ");
   const box = el("div", { className: "bars", role: "img", "aria-label": `Probabilities, ${summary}` });
   item.probabilities.forEach((p, digit) => {
-    const bar = el("div", { className: digit === top ? "bar top" : "bar", title: `${digit}: ${percent(p)}` });
+    const bar = el("div", { className: digit === top ? "bar top" : "bar", title: `${digit}: ${percent(p)}`, "data-p": String(p) });
     bar.style.setProperty("--p", Math.max(0, Math.min(1, p)).toFixed(4));
     bar.append(el("span", { className: "bar-track" }, el("span", { className: "bar-fill" })));
     bar.append(el("span", { className: "bar-label", textContent: String(digit) }));
@@ -83,14 +86,28 @@ function verdict(result) {
   return box;
 }
 
-/** Replace the container's content with the result; data-state="done" marks it for tests. */
+function fillCompare(compare, ensemble, models) {
+  compare.replaceChildren(modelRow(ensemble, ensemble.digit, true), ...models.map((item) => modelRow(item, ensemble.digit)));
+}
+
+/** Replace the container's content with the result; data-state="done" marks it for tests. With
+ * steps, the "watch it read" panel comes first and the bars show the answers at its row. */
 export function renderResult(container, result) {
   const compare = el("div", { className: "compare", role: "group", "aria-label": "Every model's answer" });
-  compare.append(modelRow(result.ensemble, result.ensemble.digit, true));
-  for (const item of result.models) compare.append(modelRow(item, result.ensemble.digit));
   const heading = el("h2", { className: "section-title", textContent: "Model by model" });
-  container.replaceChildren(verdict(result), heading, compare);
+  const stepped = Boolean(result.ensemble.steps && result.models.every((item) => item.steps));
+  if (stepped) {
+    const panel = readingPanel(result, (t) => {
+      fillCompare(compare, atStep(result.ensemble, t), result.models.map((item) => atStep(item, t)));
+      heading.textContent = t === 28 ? "Model by model" : `Model by model, after ${t} rows`;
+    });
+    container.replaceChildren(verdict(result), panel, heading, compare);
+  } else {
+    fillCompare(compare, result.ensemble, result.models);
+    container.replaceChildren(verdict(result), heading, compare);
+  }
   container.dataset.state = "done";
+  container.dataset.steps = String(stepped);
   container.dataset.digit = String(result.ensemble.digit);
 }
 
@@ -112,7 +129,7 @@ export function renderEmpty(container, title, text) {
  * A classifier bound to one result container: each submit aborts the one before, and an
  * answer is shown only if it belongs to the newest request, so answers never arrive out of order.
  */
-export function classifierFor(container) {
+export function classifierFor(container, { steps = () => false } = {}) {
   let controller = null;
   let sequence = 0;
   return {
@@ -122,7 +139,7 @@ export function classifierFor(container) {
       const mine = ++sequence;
       markBusy(container, true);
       try {
-        const result = await classify(blob, controller.signal, filename);
+        const result = await classify(blob, controller.signal, filename, steps());
         if (mine === sequence) renderResult(container, result);
       } catch (error) {
         if (error.name !== "AbortError" && mine === sequence) showError(container, error);

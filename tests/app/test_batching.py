@@ -10,8 +10,6 @@ identical, and probabilities equal within PROBABILITY_TOLERANCE.
 
 import asyncio
 import random
-import threading
-import time
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -23,17 +21,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.batching import (
-    BLANK_IMAGE,
-    SAMPLE_SUM,
-    Batcher,
-    BatcherStopped,
-    BatchFailed,
-    classify_stacked,
-    image_rows,
-    same_batch,
-    sum_width,
-)
+from app.batching import Batcher, BatcherStopped, BatchFailed, add_by_width, classify_stacked
 from app.main import create_app
 from app.predict import add_batch
 from app.registry import load_registry
@@ -115,17 +103,7 @@ def test_overlapping_requests_share_forward_passes(models_dir, mnist_digits):
     assert batches < len(uploads) // 2 and largest > 2, (batches, largest)
 
 
-def test_lone_request_does_not_wait_for_company(models_dir, mnist_digits, adder_checkpoints):
-    """RNNLAB_BATCH_WAIT_MS=1000, yet a request with no other in flight is answered at once."""
-    with TestClient(create_app(Settings(models_dir=models_dir, batch_wait_ms=1000))) as client:
-        for _ in range(3):
-            started = time.perf_counter()
-            assert client.post("/add", json={"a": "1011", "b": "110"}).json()["sum"] == "10001"
-            assert client.post("/classify", files={"file": ("d.png", mnist_digits[0].png)}).status_code == 200
-            assert time.perf_counter() - started < 0.5
-
-
-INFERENCE = ThreadPoolExecutor(max_workers=1)  # the batchers' own thread, as ModelBatchers.start makes it
+INFERENCE = ThreadPoolExecutor(max_workers=1)  # the batchers' own thread, as Batchers.start makes it
 
 
 @pytest.fixture(scope="module")
@@ -133,33 +111,20 @@ def registry(models_dir):
     return load_registry(models_dir)
 
 
-def batcher_over(
-    run: Any, key: Any = same_batch, wait_s: float = 0.05, max_batch: int = 64, inline_s: float = 0, adder: bool = False
-) -> Batcher[Any, Any]:
-    return Batcher(
-        name="test",
-        run=run,
-        key=key,
-        steps=sum_width if adder else image_rows,
-        sample=SAMPLE_SUM if adder else BLANK_IMAGE,
-        wait_s=wait_s,
-        max_batch=max_batch,
-        inline_s=inline_s,
-        inference=INFERENCE,
-    )
+def batcher_over(run: Any, wait_s: float = 0.05, max_batch: int = 64) -> Batcher[Any, Any]:
+    return Batcher(name="test", run=run, max_batch=max_batch, wait_s=wait_s, executor=INFERENCE)
 
 
-def test_batch_waits_for_requests_still_being_prepared(registry, mnist_digits):
-    """An item waits (up to wait_s) while another request is inside expecting(); both share one pass."""
+def test_a_batch_waits_for_company_up_to_wait_s(registry, mnist_digits):
+    """The first item waits (up to wait_s) for more; an item that arrives meanwhile shares its pass."""
     model = registry.digit_models(None)
 
     async def scenario() -> Batcher[Any, Any]:
-        batcher = batcher_over(partial(classify_stacked, model), wait_s=10)
+        batcher = batcher_over(partial(classify_stacked, model), wait_s=0.5)
         batcher.start()
-        with batcher.expecting():  # a second request is being preprocessed
-            first = asyncio.ensure_future(batcher.submit(mnist_digits[0].pixels))
-            await asyncio.sleep(0.2)
-            assert not first.done()  # it waits for the second
+        first = asyncio.ensure_future(batcher.submit(mnist_digits[0].pixels))
+        await asyncio.sleep(0.1)
+        assert not first.done()  # it waits for company
         second = await within(batcher.submit(mnist_digits[1].pixels))
         assert (await within(first)).results[0].digit == mnist_digits[0].label
         assert second.results[0].digit == mnist_digits[1].label
@@ -168,6 +133,20 @@ def test_batch_waits_for_requests_still_being_prepared(registry, mnist_digits):
 
     batcher = asyncio.run(scenario())
     assert (batcher.batches, batcher.largest) == (1, 2)
+
+
+def test_a_full_batch_runs_without_waiting(registry, mnist_digits):
+    """RNNLAB_BATCH_WAIT_MS of a minute, yet a batch of max_batch items runs at once."""
+    model = registry.digit_models(None)
+
+    async def scenario() -> None:
+        batcher = batcher_over(partial(classify_stacked, model), wait_s=60, max_batch=4)
+        batcher.start()
+        answers = await within(asyncio.gather(*(batcher.submit(d.pixels) for d in mnist_digits[:4])), 10)
+        assert [a.results[0].digit for a in answers] == [d.label for d in mnist_digits[:4]]
+        await batcher.stop()
+
+    asyncio.run(scenario())
 
 
 def test_batches_are_cut_at_max_batch(registry, mnist_digits):
@@ -186,54 +165,25 @@ def test_batches_are_cut_at_max_batch(registry, mnist_digits):
     assert batcher.largest == 8 and batcher.batches >= 4
 
 
-def test_cheap_batches_run_on_the_event_loop_and_dear_ones_on_the_inference_thread(registry, mnist_digits):
-    """start() times the model (calibrate); a batch expected to take at most inline_s then runs on the
-    event loop's thread, a longer one on the inference thread, with the same answers either way."""
-    model = registry.digit_models(None)
-    threads: list[int] = []
-
-    def run(images: list[np.ndarray]) -> Any:
-        threads.append(threading.get_ident())
-        return classify_stacked(model, images)
-
-    async def scenario() -> tuple[int, Any, list[Any]]:
-        batcher = batcher_over(run, max_batch=16)
-        batcher.start()
-        one, sixteen = (batcher.expected_seconds(28 * n) for n in (1, 16))  # 28 rows an image
-        assert 0 < batcher.batch_seconds < one < sixteen < 1.0  # a pass over one image costs more than a row of 16
-        batcher.inline_s = (one + sixteen) / 2
-        threads.clear()  # calibrate() ran the model too, on this thread
-        lone = await within(batcher.submit(mnist_digits[0].pixels))
-        crowd = await within(asyncio.gather(*(batcher.submit(d.pixels) for d in mnist_digits[:16])))
-        await batcher.stop()
-        return threading.get_ident(), lone, crowd
-
-    loop_thread, lone, crowd = asyncio.run(scenario())
-    assert threads[0] == loop_thread and len(threads) == 2 and threads[1] != loop_thread  # one batch of 16
-    first = classify_stacked(model, [mnist_digits[0].pixels])[0]
-    np.testing.assert_array_equal(lone.probabilities, first.probabilities)
-    alone = classify_stacked(model, [d.pixels for d in mnist_digits[:16]])
-    for answer, expected in zip(crowd, alone, strict=True):
-        np.testing.assert_array_equal(answer.probabilities, expected.probabilities)
-
-
 def test_adder_batches_only_sums_of_the_same_width(registry, adder_checkpoints):
     adder, widths_per_pass = registry.adder_model(None), []
 
-    def run(pairs: list[tuple[str, str]]) -> list[Any]:  # add_batch, noting the widths of each pass
-        widths_per_pass.append({sum_width(pair) for pair in pairs})
-        return add_batch(adder, pairs)
+    def run(model: Any, pairs: list[tuple[str, str]], steps: bool = False) -> list[Any]:  # add_batch, noting widths
+        widths_per_pass.append({max(map(len, pair)) for pair in pairs})
+        return add_batch(model, pairs, steps)
 
-    pairs = [("1" * (3 + 5 * (i % 2)), "1") for i in range(20)]  # widths 4 and 9, interleaved
+    pairs = [("1" * (3 + 5 * (i % 2)), "1") for i in range(20)]  # widths 3 and 8, interleaved
 
     async def scenario() -> list[Any]:
-        batcher = batcher_over(run, key=sum_width, adder=True)
+        batcher = batcher_over(partial(add_by_width, adder))
         batcher.start()
         answers = await within(asyncio.gather(*(batcher.submit(pair) for pair in pairs)))
         await batcher.stop()
         return answers
 
-    answers = asyncio.run(scenario())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("app.batching.add_batch", run)
+        answers = asyncio.run(scenario())
     assert [answer.expected for answer in answers] == [format(int(a, 2) + 1, "b").zfill(len(a) + 1) for a, _ in pairs]
     assert all(len(widths) == 1 for widths in widths_per_pass) and len(widths_per_pass) >= 2
 
@@ -263,10 +213,9 @@ def test_stopping_fails_what_is_queued_and_refuses_what_comes_after(registry, mn
     async def scenario() -> None:
         batcher = batcher_over(partial(classify_stacked, model), wait_s=10)
         batcher.start()
-        with batcher.expecting():  # keeps the queued item waiting
-            queued = asyncio.ensure_future(batcher.submit(mnist_digits[0].pixels))
-            await asyncio.sleep(0.05)
-            await within(batcher.stop())
+        queued = asyncio.ensure_future(batcher.submit(mnist_digits[0].pixels))  # waits for company
+        await asyncio.sleep(0.05)
+        await within(batcher.stop())
         with pytest.raises(BatcherStopped, match="stopped before this request's batch ran"):
             await within(queued)
         with pytest.raises(BatcherStopped, match="not running"):
@@ -279,13 +228,12 @@ def test_a_client_that_goes_away_does_not_break_its_batch(registry, mnist_digits
     model = registry.digit_models(None)
 
     async def scenario() -> None:
-        batcher = batcher_over(partial(classify_stacked, model), wait_s=10)
+        batcher = batcher_over(partial(classify_stacked, model), wait_s=0.3)
         batcher.start()
-        with batcher.expecting():
-            leaving = asyncio.ensure_future(batcher.submit(mnist_digits[0].pixels))
-            staying = asyncio.ensure_future(batcher.submit(mnist_digits[1].pixels))
-            await asyncio.sleep(0.05)
-            leaving.cancel()  # as when the client disconnects
+        leaving = asyncio.ensure_future(batcher.submit(mnist_digits[0].pixels))
+        staying = asyncio.ensure_future(batcher.submit(mnist_digits[1].pixels))
+        await asyncio.sleep(0.05)
+        leaving.cancel()  # as when the client disconnects
         assert (await within(staying)).results[0].digit == mnist_digits[1].label
         assert leaving.cancelled() and not batcher.task.done()  # the collector carries on
         await batcher.stop()
@@ -323,11 +271,20 @@ def test_lifespan_starts_a_batcher_per_model_group_and_stops_them(models_dir):
     assert all(batcher.task.done() for batcher in batchers.all()) and app.state.batchers is None
 
 
-def test_micro_batching_off_starts_no_batcher(models_dir):
+def test_micro_batching_off_runs_batches_of_one(models_dir, mnist_digits):
     app = create_app(Settings(models_dir=models_dir, micro_batching=False))
-    with TestClient(app) as client:
-        assert app.state.batchers is None
-        assert client.post("/add", json={"a": "1", "b": "1"}).json()["sum"] == "10"
+    uploads = [{"url": "/classify", "files": {"file": ("d.png", d.png)}} for d in mnist_digits[:8]]
+
+    async def scenario() -> tuple[list[httpx.Response], int]:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://rnnlab") as client:
+                responses = await within(asyncio.gather(*(client.post(**upload) for upload in uploads)))
+            return responses, app.state.batchers.digits[(app.state.registry.default_digit,)].largest
+
+    responses, largest = asyncio.run(scenario())
+    assert [response.json()["digit"] for response in responses] == [d.label for d in mnist_digits[:8]]
+    assert largest == 1
 
 
 def test_batching_settings_come_from_the_environment(monkeypatch):

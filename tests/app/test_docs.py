@@ -26,13 +26,16 @@ def test_openapi_documents_every_endpoint_with_examples(client):
                  "/health/live", "/health/ready", "/metrics"]:  # fmt: skip
         assert path in paths, path
     schemas = spec["components"]["schemas"]
-    add_request = paths["/add"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    body = paths["/add"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    add_request = schemas[body["$ref"].rsplit("/", 1)[1]]
     assert add_request["examples"][0] == {"a": "1011", "b": "110"}
     assert add_request["properties"]["a"]["pattern"] == "^[01]+$"
     assert add_request["additionalProperties"] is False
     assert "examples" in schemas["Prediction"]["properties"]["probabilities"]
     assert {"ClassifyResponse", "ClassifyAllResponse", "ErrorResponse"} <= set(schemas)
     assert {"400", "404", "413", "415", "422"} <= set(paths["/classify"]["post"]["responses"])
+    model = next(p for p in paths["/classify"]["post"]["parameters"] if p["name"] == "model")
+    assert model["in"] == "query" and not model["required"]
 
 
 def test_docs_page_is_served(client):

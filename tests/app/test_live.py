@@ -53,7 +53,8 @@ def test_live_server_rejects_chunked_upload_over_the_cap(live_server):
 
 
 def test_live_server_stays_responsive_while_classifying(live_server, mnist_digits):
-    """Inference runs in the thread pool: liveness answers promptly during a burst of classifications."""
+    """Preprocessing runs in the thread pool and inference on the batchers' thread: liveness answers
+    promptly during a burst of classifications."""
 
     def classify(png: bytes) -> int:
         return httpx.post(f"{live_server}/classify?model=all", files={"file": ("d.png", png)}, timeout=60).status_code

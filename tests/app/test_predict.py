@@ -43,7 +43,6 @@ def test_classify_batch_needs_a_model(mnist_digits):
 
 @pytest.mark.parametrize("shape", [(2, 28, 27), (2, 27, 28), (28, 28)])
 def test_classify_batch_refuses_images_that_are_not_28_by_28(registry, shape):
-    """The traced graph (LoadedModel.forward) would read a (2, 28, 27) batch without a word."""
     with pytest.raises(ValueError, match=r"\(batch, 28, 28\) images"):
         classify_batch(registry.digit_models(None), np.zeros(shape, np.float32))
 

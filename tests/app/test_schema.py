@@ -55,3 +55,21 @@ def test_every_operation_answers_within_its_schema(live_server: str, operation: 
     case = data.draw(operation.as_strategy(generation_mode=mode))
     checks = CHECKS + ([negative_data_rejection] if mode == GenerationMode.NEGATIVE else [])
     case.call_and_validate(base_url=live_server, checks=checks)
+
+
+def test_errors_are_documented_in_the_protocols_form_on_v2_and_with_detail_elsewhere() -> None:
+    """Each documented error: `{"error"}` on the Open Inference Protocol's paths, `{"detail"}` on the rest;
+    response_schema_conformance above then holds every error the server sends to its form."""
+    document = create_app().openapi()
+    schemas = document["components"]["schemas"]
+    assert schemas["ProtocolErrorBody"]["required"] == ["error"]
+    assert schemas["ErrorResponse"]["required"] == ["detail"]
+    assert "detail" in schemas["ValidationErrorResponse"]["required"]
+    forms = {"/v2": {"ProtocolErrorBody"}, "/": {"ErrorResponse", "ValidationErrorResponse"}}
+    for path, operations in document["paths"].items():
+        form = forms["/v2"] if path == "/v2" or path.startswith("/v2/") else forms["/"]
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    schema = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+                    assert schema in form, f"{method.upper()} {path} {status}: {schema}"

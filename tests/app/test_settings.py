@@ -31,8 +31,7 @@ def test_settings_reject_limits_below_one(monkeypatch, name):
 
 
 def test_max_pixels_admits_at_least_one_mnist_image(monkeypatch):
-    """A plain 28x28 PNG is read before its size is checked against the cap (app/preprocess.py's
-    mnist_png): the cap cannot be below 784."""
+    """An upload already in MNIST's form must pass the cap: it cannot be below 784."""
     monkeypatch.setenv("RNNLAB_MAX_PIXELS", "783")
     with pytest.raises(ValidationError):
         Settings()

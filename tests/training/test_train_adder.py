@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from training.checkpoint import load_checkpoint
+from training.metrics import adder_metrics
 from training.model import ADDER_MODELS, BinaryAdder
-from training.train_adder import ADDER_RECIPES, adder_metrics, draw_batch, loss_of, main
+from training.train_adder import ADDER_RECIPES, draw_batch, loss_of, main
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
