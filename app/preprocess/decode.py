@@ -25,8 +25,8 @@ REDUCED = {2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
 
 # Silent: a corrupt upload is answered with a 400, and OpenCV's log would repeat it for each one.
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-# One thread a call: the service runs many requests at once, one per thread and worker, and an image
-# this small gains less from OpenCV's own thread pool than the pool's hand-offs cost.
+# One thread a call: the service runs requests at once on its threads and workers, which keep the
+# CPUs busy; OpenCV's own thread pool on top of them would oversubscribe the CPUs.
 cv2.setNumThreads(1)
 
 
