@@ -57,8 +57,8 @@ def decode(data: bytes, max_pixels: int) -> np.ndarray:
         flags = REDUCED[factor] if factor > 1 else cv2.IMREAD_GRAYSCALE
     try:
         pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags | cv2.IMREAD_IGNORE_ORIENTATION)
-    except cv2.error as error:
-        raise ImageRejected(400, f"cannot decode the {header.format} image: {error.err}") from error
+    except cv2.error:
+        pixels = None
     if pixels is None or pixels.size == 0:  # Pillow is laxer (a PNG chunk's CRC, say): its word is final
         return pillow_grey(header)
     return upright(grey_levels(pixels), orientation(header))
