@@ -2,6 +2,7 @@
 
     batchers = Batchers.start(registry, settings)        # in the lifespan, on the event loop
     answer = await batchers.classify(models, pixels)     # (28, 28) float32 in [0, 1] -> ZooAnswer
+    answer = await batchers.classify(models, pixels, steps=True)   # ... with answer.steps, 28 x 10 a model
     result = await batchers.add(model, "1011", "110")    # MSB-first bit strings -> AddResponse
     await batchers.stop()                                # anything still queued fails: 503
 
@@ -11,7 +12,9 @@ RNNLAB_BATCH_WAIT_MS for more, never past RNNLAB_MAX_BATCH items, and runs the b
 inference thread, one thread that every batcher shares, so the event loop keeps reading and
 answering requests meanwhile. Under load, items pile up while a batch runs, so batches grow with the
 load. An adder batch runs one forward pass per sum width (app.predict.add_batch pads to the widest),
-so that a short sum never runs a long one's steps.
+so that a short sum never runs a long one's steps. Requests with steps (`steps=True`: the answer
+after every row or column) have a Batcher of their own per group, so that a plain request never
+waits for, or runs, a stepped pass.
 
 An exception in a batch fails that batch's requests alone (BatchFailed: 500); stopping fails what is
 queued (BatcherStopped: 503). With RNNLAB_MICRO_BATCHING=false, each request is a batch of one.

@@ -85,7 +85,8 @@ class DigitClassifier(nn.Module):
     step_logits gives the answer after each row: step t is the model's answer to rows 1..t alone,
     read as an image of t rows. The one-directional models' step t is the head on the last layer's
     output at row t, from the very pass that gives the answer. A bidirectional model's backward
-    direction must then start at row t, so it reads the 28 prefixes of each image, in one packed pass.
+    direction must then start at row t, so it also reads the 28 prefixes of each image, reversed,
+    in one more batched pass.
     """
 
     def __init__(self, config: DigitConfig):
@@ -125,17 +126,45 @@ class DigitClassifier(nn.Module):
     def step_states(self, images: torch.Tensor) -> torch.Tensor:
         """(batch, rows, 28) in [0, 1] -> (batch, rows, hidden * directions): what the head reads at step t."""
         inputs = normalise(images)
+        if self.directions == 2 and self.config.num_layers > 1:  # layer 2 reads layer 1's backward state of each prefix
+            return self.prefix_states(inputs)
+        outputs: torch.Tensor = self.rnn(inputs)[0]  # (batch, rows, hidden * directions): the last layer, each row
         if self.directions == 1:
-            outputs: torch.Tensor = self.rnn(inputs)[0]  # (batch, rows, hidden): the last layer's state after each row
             return outputs
+        # The forward direction after row t is causal: the same in every prefix. The backward one starts at row t.
+        return torch.cat([outputs[..., : self.config.hidden_size], self.backward_from_each_row(inputs)], dim=-1)
+
+    def backward_from_each_row(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(batch, rows, 28) normalised -> (batch, rows, hidden): the backward direction's state after it reads
+        rows t, t-1, ..., 1, for every t. One unpacked pass of the reverse weights over the rows * batch
+        reversed prefixes (the fused kernel; a packed pass takes more, smaller calls), keeping step t of
+        prefix t: what the padding after it adds is never read."""
+        batch, rows, features = inputs.shape
+        order = (torch.arange(rows).view(-1, 1) - torch.arange(rows)) % rows  # (prefix t - 1, step k) -> row t - 1 - k
+        prefixes = inputs[:, order].reshape(batch * rows, rows, features)
+        weights = [getattr(self.rnn, f"{name}_l0_reverse") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        start = inputs.new_zeros(1, batch * rows, self.config.hidden_size)
+        initial = (start, start) if self.config.cell == "LSTM" else start
+        # (input, h0, weights, has biases, layers, dropout, train, bidirectional, batch first), as nn.RNNBase calls it
+        run = CELL_PASSES[self.config.cell]
+        outputs: torch.Tensor = run(prefixes, initial, weights, True, 1, 0.0, False, False, True)[0]
+        steps = torch.arange(rows)
+        return outputs.view(batch, rows, rows, -1)[:, steps, steps]  # step t - 1 of prefix t
+
+    def prefix_states(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(batch, rows, 28) normalised -> (batch, rows, hidden * 2): each prefix's final states, both
+        directions, from one packed pass over the rows prefixes of each image."""
         batch, rows, _ = inputs.shape
         # (rows * batch, rows, 28), longest first as packing wants: copy k of image b reads rows - k rows.
         prefixes = inputs.repeat(rows, 1, 1)
         lengths = torch.arange(rows, 0, -1).repeat_interleave(batch)
         _, state = self.rnn(pack_padded_sequence(prefixes, lengths, batch_first=True))
-        # Each prefix's final state: forward at its last row, backward from there up to row 1.
         final = self.final_states(state).view(rows, batch, -1)  # (prefix: rows..1, batch, hidden * 2)
         return final.flip(0).transpose(0, 1)
+
+
+# The recurrent layers' own one-layer passes, called with a direction's weights (nn.RNN's "RNN" is tanh).
+CELL_PASSES: dict[str, Any] = {"RNN": torch.rnn_tanh, "LSTM": torch.lstm, "GRU": torch.gru}
 
 
 def normalise(images: torch.Tensor) -> torch.Tensor:

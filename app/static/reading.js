@@ -9,7 +9,7 @@ import { makePlayer } from "./player.js";
 
 const ROWS = 28;
 const SCALE = 8; // canvas pixels per image pixel
-const COLOURS = ["#4f46e5", "#0891b2", "#16a34a", "#7c2d12", "#dc2626", "#9333ea", "#db2777", "#475569"];
+const COLOURS = ["#4f46e5", "#0891b2", "#16a34a", "#7c2d12", "#dc2626", "#9333ea", "#ea580c", "#475569"];
 const SVG = "http://www.w3.org/2000/svg";
 
 function svg(tag, attributes = {}) {

@@ -103,3 +103,14 @@ def test_stepped_adder_matches_the_fused_pass(size):
         _, state = model.rnn(bits[:, t : t + 1], state)
         torch.testing.assert_close(steps.hidden[:, t], state[0][0], rtol=0, atol=1e-5)
         torch.testing.assert_close(steps.cell[:, t], state[1][0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_bidirectional_steps_of_any_cell_and_depth_read_the_first_t_rows_alone(cell, layers):
+    model = build_model("digits", {"cell": cell, "hidden_size": 16, "num_layers": layers, "bidirectional": True}).eval()
+    images = torch.rand(2, 28, 28, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        steps = model.step_logits(images)
+        alone = torch.stack([model(images[:, :t]) for t in range(1, 29)], dim=1)
+    torch.testing.assert_close(steps, alone, rtol=0, atol=1e-5)
