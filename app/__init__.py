@@ -1,6 +1,6 @@
 """rnnlab's HTTP service: the trained models behind FastAPI.
 
-    scripts/serve                                    # 0.0.0.0:8000, the committed models_store
+    scripts/serve                                    # 0.0.0.0:8000, one worker per CPU (python -m app)
     .venv/bin/python -m uvicorn app.main:app         # the same, once the venv exists
     curl -F file=@digit.png localhost:8000/classify
 

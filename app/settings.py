@@ -11,7 +11,7 @@ Each field is one variable: `max_bits` is RNNLAB_MAX_BITS.
 
 from pathlib import Path
 
-from pydantic import Field, NonNegativeFloat, PositiveInt
+from pydantic import DirectoryPath, Field, NonNegativeFloat, PositiveFloat, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The checkpoints committed next to the package (the repo's models_store/), so that the
@@ -49,3 +49,16 @@ class Settings(BaseSettings):
     batch_wait_ms: NonNegativeFloat = Field(default=2.0, le=1000)
     # The most requests in one forward pass; under load, the next batch gathers while one runs.
     max_batch: PositiveInt = Field(default=16, le=4096)
+    # Cap on the /classify and /add requests a worker holds at once, from their body's arrival to their
+    # answer; past it, a new one gets 503 with Retry-After (app/overload.py).
+    max_queue: PositiveInt = Field(default=64)
+    # The longest, in seconds, a request may wait for a preprocessing thread or for its batch; then 503.
+    queue_timeout_s: PositiveFloat = Field(default=10.0)
+    # The longest, in seconds, a request body may take to arrive; then 408.
+    body_timeout_s: PositiveFloat = Field(default=30.0)
+    # Where uploads over 1 MiB wait on disk while their request is handled; unset: the system's
+    # temporary directory (TMPDIR). It must hold RNNLAB_MAX_QUEUE bodies (a tmpfs /tmp counts as memory).
+    spool_dir: DirectoryPath | None = Field(default=None)
+    # uvicorn workers that `python -m app` (scripts/serve, the container) starts; unset: one per
+    # available CPU, from the affinity mask and the cgroup quota (app/cpus.py).
+    workers: PositiveInt | None = Field(default=None)
