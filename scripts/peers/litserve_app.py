@@ -20,12 +20,15 @@ class Digits(ls.LitAPI):
         torch.set_num_threads(1)
         self.model, _ = load_checkpoint(WEIGHTS)
 
-    def decode_request(self, request: dict) -> torch.Tensor:
+    def decode_request(self, request) -> torch.Tensor:  # no annotation: LitServe then passes the parsed form
         return pixels(request["file"].file.read())
 
     def predict(self, images: torch.Tensor) -> torch.Tensor:
         with torch.inference_mode():
             return torch.softmax(self.model(images), dim=1)  # (batch, 10)
+
+    def unbatch(self, probabilities: torch.Tensor) -> list[torch.Tensor]:
+        return list(probabilities)
 
     def encode_response(self, probabilities: torch.Tensor) -> dict[str, object]:
         return {"digit": int(probabilities.argmax()), "confidence": float(probabilities.max())}

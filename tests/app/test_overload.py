@@ -73,7 +73,8 @@ def test_a_body_that_arrives_too_slowly_gets_408(serve):
 
 
 def test_a_full_queue_answers_503_with_retry_after(serve, mnist_digits):
-    server = serve(RNNLAB_MAX_QUEUE="2", RNNLAB_INFERENCE_CONCURRENCY="1")
+    # Each request holds its place for at least the batch's wait: 16 at once cannot all fit in 2 places.
+    server = serve(RNNLAB_MAX_QUEUE="2", RNNLAB_BATCH_WAIT_MS="100")
     responses = classify_at_once(server, [uploads.noisy_seven(900, seed) for seed in range(16)])
     statuses = [response.status_code for response in responses]
     assert set(statuses) == {200, 503}, statuses
@@ -84,8 +85,9 @@ def test_a_full_queue_answers_503_with_retry_after(serve, mnist_digits):
 
 
 def test_a_wait_in_the_queue_past_the_timeout_answers_503(serve, mnist_digits):
+    # One thread for 16 big uploads: the last ones wait longer for it than 50 ms.
     server = serve(RNNLAB_QUEUE_TIMEOUT_S="0.05", RNNLAB_INFERENCE_CONCURRENCY="1")
-    responses = classify_at_once(server, [uploads.noisy_seven(900, seed) for seed in range(8)])
+    responses = classify_at_once(server, [BIG] * 16)
     statuses = [response.status_code for response in responses]
     assert set(statuses) <= {200, 503} and 503 in statuses, statuses
     for response in responses:
