@@ -39,9 +39,11 @@ class Settings(BaseSettings):
     # torch intra-op threads per process: small models answer fastest on one; parallelism comes
     # from concurrent requests and uvicorn workers.
     torch_threads: PositiveInt = Field(default=1)
-    # Preprocessing calls running at once in the thread pool; the rest wait their turn. Batches of
-    # model calls have a thread of their own (app/batching.py).
-    inference_concurrency: PositiveInt = Field(default=4)
+    # Preprocessing calls running at once in each worker's thread pool; the rest wait their turn.
+    # One: `python -m app` runs a worker per CPU already, and each further thread holds another
+    # decoded upload in memory without adding throughput. Batches of model calls have a thread of
+    # their own (app/batching.py).
+    inference_concurrency: PositiveInt = Field(default=1)
     # Run concurrent /classify and /add requests for the same models in one forward pass (app/batching.py);
     # false: each request is a batch of one.
     micro_batching: bool = Field(default=True)

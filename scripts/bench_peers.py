@@ -121,10 +121,11 @@ def multipart(data: bytes) -> bytes:
     return head.encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
-def write_bodies(folder: Path) -> dict[str, list[Path]]:
+def write_bodies(folder: Path, kinds: list[str]) -> dict[str, list[Path]]:
     """Each kind's uploads as multipart bodies in files, for wrk's script to read."""
     bodies: dict[str, list[Path]] = {}
-    for kind, make in uploads.KINDS.items():
+    for kind in kinds:
+        make = uploads.KINDS[kind]
         bodies[kind] = []
         for index, (_, data) in enumerate(make()):
             path = folder / f"{kind}-{index}.body"
@@ -180,7 +181,7 @@ def table(cells: dict[tuple[str, str], list[dict]], servers: list[str], kinds: l
 
 
 def soak(args: argparse.Namespace, bodies: dict[str, list[Path]], script: Path, log: Path) -> None:
-    mixed = [path for kind in uploads.KINDS for path in bodies[kind]]
+    mixed = [path for paths in bodies.values() for path in paths]
     for name in args.servers:
         server = start(name, args.port, log)
         try:
@@ -208,7 +209,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rnnlab-bench-") as folder:
         script, log = Path(folder) / "rotate.lua", Path(folder) / "servers.log"
         script.write_text(LUA)
-        bodies = write_bodies(Path(folder))
+        bodies = write_bodies(Path(folder), sorted({"canvas", *args.kinds}))  # canvas: the warm-ups
         try:
             (soak if args.soak else compare)(args, bodies, script, log)
         except Exception:
