@@ -83,4 +83,4 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/ready' % os.environ.get('UVICORN_PORT', '8000'), timeout=4)"]
-CMD ["uvicorn", "app.main:app"]
+CMD ["python", "-m", "app"]

@@ -17,7 +17,8 @@ after every row or column) have a Batcher of their own per group, so that a plai
 waits for, or runs, a stepped pass.
 
 An exception in a batch fails that batch's requests alone (BatchFailed: 500); stopping fails what is
-queued (BatcherStopped: 503). With RNNLAB_MICRO_BATCHING=false, each request is a batch of one.
+queued (BatcherStopped: 503); an item with no result within RNNLAB_QUEUE_TIMEOUT_S gets Overloaded
+(503). With RNNLAB_MICRO_BATCHING=false, each request is a batch of one.
 """
 
 import asyncio
@@ -32,6 +33,7 @@ from typing import Generic, TypeVar
 import numpy as np
 import torch
 
+from app.overload import Overloaded
 from app.predict import ZooAnswer, add_batch, classify_batch
 from app.registry import LoadedModel, Registry
 from app.schemas import AddResponse
@@ -69,6 +71,7 @@ class Batcher(Generic[Item, Result]):
     max_batch: int
     wait_s: float  # how long the first item of a batch waits for company
     executor: Executor
+    timeout_s: float = 3600.0  # how long an item may wait for its result (RNNLAB_QUEUE_TIMEOUT_S)
     pending: list[Pending[Item, Result]] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set while `pending` is not empty
     full: asyncio.Event = field(default_factory=asyncio.Event)  # set when `pending` holds a whole batch
@@ -80,7 +83,7 @@ class Batcher(Generic[Item, Result]):
         self.task = asyncio.get_running_loop().create_task(self.collect(), name=f"batcher {self.name}")
 
     async def submit(self, item: Item) -> Result:
-        """The item's result, once its batch has run; BatchFailed or BatcherStopped otherwise."""
+        """The item's result, once its batch has run; BatchFailed, BatcherStopped, or Overloaded after timeout_s."""
         if self.task is None or self.task.done():
             raise BatcherStopped(f"the {self.name} batcher is not running: the server is shutting down")
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
@@ -88,7 +91,11 @@ class Batcher(Generic[Item, Result]):
         self.arrived.set()
         if len(self.pending) >= self.max_batch:
             self.full.set()
-        return await future
+        try:
+            return await asyncio.wait_for(future, self.timeout_s)  # cancels the item on timeout: its batch skips it
+        except TimeoutError:
+            message = f"the server is busy: no answer within {self.timeout_s:g} s (RNNLAB_QUEUE_TIMEOUT_S)"
+            raise Overloaded(message) from None
 
     async def collect(self) -> None:
         """The collector task: gather a batch, run it, repeat; on the way out, fail whatever is left."""
@@ -189,7 +196,7 @@ class Batchers:
         max_batch, wait_s = (settings.max_batch, settings.batch_wait_ms / 1000) if settings.micro_batching else (1, 0)
 
         def batcher(models: Sequence[LoadedModel], run: Callable[[list[Item]], list[Result]]) -> Batcher[Item, Result]:
-            return Batcher(" + ".join(names(models)), run, max_batch, wait_s, executor)
+            return Batcher(" + ".join(names(models)), run, max_batch, wait_s, executor, settings.queue_timeout_s)
 
         digit_models = registry.of_task("digits")
         groups = [[model] for model in digit_models] + ([digit_models] if len(digit_models) > 1 else [])

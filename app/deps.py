@@ -23,6 +23,7 @@ from typing_extensions import TypeVarTuple, Unpack
 
 from app.batching import Batchers
 from app.metrics import Metrics
+from app.overload import Overloaded
 from app.registry import Registry
 from app.settings import Settings
 
@@ -33,12 +34,23 @@ Args = TypeVarTuple("Args")
 @dataclass
 class Pool:
     """Threads for the CPU work of a request besides the model (preprocessing): at most
-    RNNLAB_INFERENCE_CONCURRENCY calls at once; the rest wait their turn."""
+    RNNLAB_INFERENCE_CONCURRENCY calls at once; the rest wait their turn, each at most
+    RNNLAB_QUEUE_TIMEOUT_S (then Overloaded: 503)."""
 
     limiter: CapacityLimiter
+    wait_s: float
 
     async def run(self, function: Callable[[Unpack[Args]], T], *args: Unpack[Args]) -> T:
-        return await anyio.to_thread.run_sync(partial(function, *args), limiter=self.limiter)
+        try:
+            with anyio.fail_after(self.wait_s):
+                await self.limiter.acquire()
+        except TimeoutError:
+            message = f"the server is busy: no thread was free within {self.wait_s:g} s (RNNLAB_QUEUE_TIMEOUT_S)"
+            raise Overloaded(message) from None
+        try:
+            return await anyio.to_thread.run_sync(partial(function, *args))
+        finally:
+            self.limiter.release()
 
 
 async def get_registry(request: Request) -> Registry:

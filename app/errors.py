@@ -7,17 +7,22 @@ readable `detail` string, without echoing the input back (a bad 10 MB field stay
 client's side). A true bug is logged with its traceback and answered with a JSON 500.
 """
 
+import errno
 import logging
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from app.batching import BatcherStopped, BatchFailed
+from app.overload import RETRY_AFTER_S, Overloaded
 
 log = logging.getLogger("uvicorn.error")  # uvicorn's own handler prints it; no logging setup to maintain
+STORAGE_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}  # the spool is out of room: 507 Insufficient Storage
 
 
 def describe(error: dict[str, Any]) -> str:
@@ -54,6 +59,25 @@ async def batch_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, exc.status_code)
 
 
+async def overloaded(request: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After: the queue is full, or a wait in it took too long (app/overload.py)."""
+    return JSONResponse({"detail": str(exc)}, 503, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's answer to an HTTPException, except when the upload could not be spooled to disk:
+    FastAPI reports any error while reading a form as a 400, and a full disk is not the client's fault."""
+    if not isinstance(exc, HTTPException):  # registered for it alone; narrows the type
+        raise exc
+    cause = exc.__cause__
+    if exc.status_code == 400 and isinstance(cause, OSError):
+        status = 507 if cause.errno in STORAGE_FULL else 503
+        reason = cause.strerror or type(cause).__name__
+        detail = f"the server could not store the upload (RNNLAB_SPOOL_DIR): {reason}; retry later"
+        return JSONResponse({"detail": detail}, status, headers={"Retry-After": str(RETRY_AFTER_S)})
+    return await http_exception_handler(request, exc)
+
+
 async def internal_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(
@@ -64,6 +88,8 @@ async def internal_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Overloaded, overloaded)
     for batch_exception in (BatcherStopped, BatchFailed):
         app.add_exception_handler(batch_exception, batch_error)
     app.add_exception_handler(Exception, internal_error)  # Starlette runs it outermost, for bugs only

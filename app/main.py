@@ -12,6 +12,7 @@ The lifespan also starts a micro-batcher per model group (app/batching.py) and s
 
 import gc
 import logging
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from time import perf_counter
@@ -27,6 +28,7 @@ from app.deps import Pool
 from app.errors import install_error_handlers
 from app.limits import BodyLimitMiddleware
 from app.metrics import Metrics, MetricsMiddleware
+from app.overload import Queue
 from app.registry import load_registry
 from app.routers import adder, classify, health, metrics, models, pages, v2
 from app.settings import Settings
@@ -52,7 +54,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except CheckpointError as error:
         log.error("rnnlab cannot start: %s", error)
         raise
-    app.state.pool = Pool(CapacityLimiter(settings.inference_concurrency))
+    app.state.pool = Pool(CapacityLimiter(settings.inference_concurrency), settings.queue_timeout_s)
+    spool = tempfile.tempdir  # uploads over 1 MiB go to a SpooledTemporaryFile's file, made in tempfile.tempdir
+    if settings.spool_dir is not None:
+        tempfile.tempdir = str(settings.spool_dir)
     app.state.batchers = Batchers.start(registry, settings)  # a collector task per model group, on this event loop
     app.state.registry = registry
     # What is loaded now lives as long as the process: move it out of the garbage collector's sight.
@@ -69,6 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     yield
     gc.unfreeze()  # a test process starts many apps: let the garbage collector see this one's again
+    tempfile.tempdir = spool
     app.state.registry = None
     if app.state.batchers is not None:  # uvicorn has let in-flight requests finish; anything left fails with 503
         await app.state.batchers.stop()
@@ -85,8 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.registry = None  # /health/ready answers 503 until the lifespan sets it
     app.state.batchers = None  # Batchers while the lifespan runs
+    app.state.queue = Queue(settings.max_queue)  # the requests this worker holds (app/overload.py)
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes, timeout_s=settings.body_timeout_s)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # added last: outermost, sees every status
     routers = (classify.router, adder.router, models.router, health.router, metrics.router, pages.router, v2.router)
     for router in routers:

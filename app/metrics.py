@@ -7,13 +7,19 @@
 
 Routes are labelled by their template (/models/{name}), never the raw path, so that
 unknown URLs cannot blow up the number of series; unmatched paths share one label.
+
+Several workers (`python -m app`) share their counts through prometheus_client's multiprocess
+mode: with PROMETHEUS_MULTIPROC_DIR set before prometheus_client is imported, every worker writes
+its values to files there, and render() sums the files of all workers, whichever worker answers.
 """
 
+import os
 from time import perf_counter
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -66,7 +72,13 @@ class Metrics:
         self.child(self.latency, method, route, str(status)).observe(seconds)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """The text format: this process's registry, or every worker's files in multiprocess mode."""
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not directory:
+            return generate_latest(self.registry)
+        workers = CollectorRegistry()
+        MultiProcessCollector(workers, path=directory)  # type: ignore[no-untyped-call]
+        return generate_latest(workers)
 
 
 def route_template(scope: Scope, outer_root_path: str) -> str:

@@ -11,7 +11,7 @@ Each field is one variable: `max_bits` is RNNLAB_MAX_BITS.
 
 from pathlib import Path
 
-from pydantic import Field, NonNegativeFloat, PositiveInt
+from pydantic import DirectoryPath, Field, NonNegativeFloat, PositiveFloat, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The checkpoints committed next to the package (the repo's models_store/), so that the
@@ -41,9 +41,11 @@ class Settings(BaseSettings):
     # torch intra-op threads per process: small models answer fastest on one; parallelism comes
     # from concurrent requests and uvicorn workers.
     torch_threads: PositiveInt = Field(default=1)
-    # Preprocessing calls running at once in the thread pool; the rest wait their turn. Batches of
-    # model calls have a thread of their own (app/batching.py).
-    inference_concurrency: PositiveInt = Field(default=4)
+    # Preprocessing calls running at once in each worker's thread pool; the rest wait their turn.
+    # One: `python -m app` runs a worker per CPU already, and each further thread holds another
+    # decoded upload in memory without adding throughput. Batches of model calls have a thread of
+    # their own (app/batching.py).
+    inference_concurrency: PositiveInt = Field(default=1)
     # Run concurrent /classify and /add requests for the same models in one forward pass (app/batching.py);
     # false: each request is a batch of one.
     micro_batching: bool = Field(default=True)
@@ -53,3 +55,16 @@ class Settings(BaseSettings):
     max_batch: PositiveInt = Field(default=16, le=4096)
     # The most images or sums in one Open Inference Protocol request (/v2/.../infer): a tensor's first dimension.
     max_infer_batch: PositiveInt = Field(default=256, le=65_536)
+    # Cap on the /classify and /add requests a worker holds at once, from their body's arrival to their
+    # answer; past it, a new one gets 503 with Retry-After (app/overload.py).
+    max_queue: PositiveInt = Field(default=64)
+    # The longest, in seconds, a request may wait for a preprocessing thread or for its batch; then 503.
+    queue_timeout_s: PositiveFloat = Field(default=10.0)
+    # The longest, in seconds, a request body may take to arrive; then 408.
+    body_timeout_s: PositiveFloat = Field(default=30.0)
+    # Where uploads over 1 MiB wait on disk while their request is handled; unset: the system's
+    # temporary directory (TMPDIR). It must hold RNNLAB_MAX_QUEUE bodies (a tmpfs /tmp counts as memory).
+    spool_dir: DirectoryPath | None = Field(default=None)
+    # uvicorn workers that `python -m app` (scripts/serve, the container) starts; unset: one per
+    # available CPU, from the affinity mask and the cgroup quota (app/cpus.py).
+    workers: PositiveInt | None = Field(default=None)

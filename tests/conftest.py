@@ -94,15 +94,17 @@ def free_port() -> int:
 
 
 class Server:
-    """`uvicorn app.main:app` in a subprocess on a free local port, from the repo root, with this interpreter."""
+    """`uvicorn app.main:app` in a subprocess on a free local port, from the repo root, with this
+    interpreter; with `module="app"`, `python -m app` (the workers of scripts/serve) instead."""
 
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], module: str = "uvicorn"):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         # The log is a file, not a pipe: nobody reads a pipe while the server runs, and a full one would
         # stall it. stop() closes it.
         self.log = tempfile.TemporaryFile()  # noqa: SIM115
-        command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(self.port)]
+        target = ["app.main:app"] if module == "uvicorn" else []
+        command = [sys.executable, "-m", module, *target, "--host", "127.0.0.1", "--port", str(self.port)]
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
             command, cwd=REPO, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT

@@ -12,17 +12,17 @@ One pipeline for every upload, as DESIGN.md describes it:
 1. `decode` (decode.py): the header checked first (format by content, pixel limit), then upright
    8-bit grey, transparency on white; a large JPEG decoded at 1/2, 1/4 or 1/8 scale.
 2. An image already in MNIST's form (digit.py's `mnist_form`) stops here, unchanged.
-3. `to_mnist`: reduced to WORK_SIDE; the ink found and flattened (ink.py); ruled lines, box edges
-   and specks removed (clean.py); cropped to the ink, fitted to 20 px and centred by its mass in
-   28x28 (digit.py).
+3. `to_mnist`: reduced to WORK_SIDE; the ink found, flattened and normalised (ink.py); paper's
+   lines, box edges and specks removed (clean.py, lines.py); cropped to the ink, fitted to 20 px
+   and centred by its mass in 28x28 (digit.py).
 
-Why OpenCV (opencv-python-headless) for the heavy steps: measured on the page's canvas and on
-phone photos, it decodes, resizes (INTER_AREA), thresholds (Otsu), labels components and runs
-morphology each in a fraction of what hand-written numpy took, and it releases the GIL, so the
-service's threads preprocess in parallel. scipy.ndimage and scikit-image were measured as the
-alternatives: slower for every step the pipeline uses and with no reduced JPEG decode (the step
-that bounds a 12 MP photo), and each a larger install. BENCHMARKS.md has the figures. Pillow
-stays for what OpenCV lacks: reading a header without decoding, GIF, and the preview PNG.
+Why OpenCV (opencv-python-headless): every heavy step is one OpenCV call (decoding, area resizing,
+histograms, thresholds, morphology, connected components, the Hough transform, moments), each
+measured faster than its scipy.ndimage or scikit-image counterpart at the pipeline's working size
+(scripts/bench_image_libraries.py; the figures are in BENCHMARKS.md). Neither alternative decodes
+a JPEG at reduced scale, the step that bounds a 12 MP photo, and OpenCV releases the GIL while it
+works, so the service's threads preprocess in parallel. Pillow stays for what OpenCV lacks:
+reading a header without decoding the pixels, GIF, and the preview PNG.
 """
 
 import base64

@@ -1,6 +1,6 @@
-"""Ink -> the digit alone: ruled lines and form-box edges removed, then specks and smudges apart from it.
+"""Ink -> the digit alone: paper's lines and form-box edges removed, then specks and smudges apart from it.
 
-digit_ink = clean(ink)  # (h, w) float32 in [0, 1] -> the same, with what is not the digit at 0
+    digit_ink = clean(ink)  # (h, w) uint8 ink, bright on black -> the same, what is not the digit at 0
 """
 
 import cv2

@@ -25,6 +25,9 @@ REDUCED = {2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
 
 # Silent: a corrupt upload is answered with a 400, and OpenCV's log would repeat it for each one.
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+# One thread a call: the service runs requests at once on its threads and workers, which keep the
+# CPUs busy; OpenCV's own thread pool on top of them would oversubscribe the CPUs.
+cv2.setNumThreads(1)
 
 
 class ImageRejected(ValueError):
@@ -54,8 +57,8 @@ def decode(data: bytes, max_pixels: int) -> np.ndarray:
         flags = REDUCED[factor] if factor > 1 else cv2.IMREAD_GRAYSCALE
     try:
         pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags | cv2.IMREAD_IGNORE_ORIENTATION)
-    except cv2.error as error:
-        raise ImageRejected(400, f"cannot decode the {header.format} image: {error.err}") from error
+    except cv2.error:
+        pixels = None
     if pixels is None or pixels.size == 0:  # Pillow is laxer (a PNG chunk's CRC, say): its word is final
         return pillow_grey(header)
     return upright(grey_levels(pixels), orientation(header))
@@ -130,12 +133,11 @@ def grey_levels(pixels: np.ndarray) -> np.ndarray:
 
 def on_white(bgra: np.ndarray) -> np.ndarray:
     """(h, w, 4) uint8 BGRA -> (h, w) uint8 grey composited onto white: grey a + 255 (1 - a)."""
+    alpha = cv2.extractChannel(bgra, 3)
     grey = cv2.cvtColor(bgra, cv2.COLOR_BGRA2GRAY)
-    alpha = np.ascontiguousarray(bgra[:, :, 3])
     if cv2.minMaxLoc(alpha)[0] == 255:  # opaque, as the page's canvas is
         return grey
-    paper = cv2.bitwise_not(alpha)  # 255 (1 - a)
-    return cv2.add(cv2.multiply(grey, alpha, scale=1 / 255), paper)
+    return cv2.add(cv2.multiply(grey, alpha, scale=1 / 255), cv2.bitwise_not(alpha))  # ... + 255 (1 - a)
 
 
 def pillow_grey(image: Image.Image) -> np.ndarray:

@@ -8,10 +8,11 @@ Sums share a forward pass with concurrent sums of the same width (app/batching.p
 from fastapi import APIRouter, HTTPException
 
 from app.deps import BatchersDep, MetricsDep, RegistryDep, SettingsDep
+from app.overload import Admitted
 from app.registry import UnknownModel
 from app.schemas import AddRequest, AddResponse, error_responses
 
-router = APIRouter(prefix="/add", tags=["adder"])
+router = APIRouter(prefix="/add", tags=["adder"], dependencies=[Admitted])
 
 ERRORS = error_responses(
     e400="a body that cannot be read as text",

@@ -14,12 +14,13 @@ from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 
 from app.deps import BatchersDep, MetricsDep, PoolDep, RegistryDep, SettingsDep
 from app.metrics import Metrics
+from app.overload import Admitted
 from app.predict import ZooAnswer, hidden_states
 from app.preprocess import ImageRejected, preprocess, to_png_data_url
 from app.registry import MAX_MODEL_NAME, MODEL_NAME, ZOO_CHOICES, UnknownModel
 from app.schemas import ClassifyAllResponse, ClassifyResponse, Prediction, error_responses
 
-router = APIRouter(prefix="/classify", tags=["digits"])
+router = APIRouter(prefix="/classify", tags=["digits"], dependencies=[Admitted])
 
 ModelChoice = Annotated[
     str | None,

@@ -79,9 +79,11 @@ def assert_same_answer(batched: Any, alone: Any) -> None:
 
 def test_concurrent_batched_requests_answer_as_sequential_unbatched_ones(models_dir, mnist_digits, adder_checkpoints):
     requests = mixed_requests(mnist_digits)
-    batched_app = create_app(Settings(models_dir=models_dir, micro_batching=True, batch_wait_ms=50))
+    roomy = {"max_queue": 1000, "queue_timeout_s": 300}  # all 96 requests at once, on a busy machine
+    batched_app = create_app(Settings(models_dir=models_dir, micro_batching=True, batch_wait_ms=50, **roomy))
     batched = asyncio.run(serve(batched_app, requests, concurrently=True))
-    alone = asyncio.run(serve(create_app(Settings(models_dir=models_dir, micro_batching=False)), requests, False))
+    alone_app = create_app(Settings(models_dir=models_dir, micro_batching=False, **roomy))
+    alone = asyncio.run(serve(alone_app, requests, concurrently=False))
     assert [r.status_code for r in batched] == [r.status_code for r in alone] == [200] * len(requests)
     for together, single in zip(batched, alone, strict=True):
         assert_same_answer(together.json(), single.json())

@@ -37,6 +37,14 @@ def encode(image: Image.Image, fmt: str = "PNG", **options: object) -> bytes:
     return buffer.getvalue()
 
 
+def noisy_seven(side: int, seed: int = 0) -> bytes:
+    """The seven drawn on a side x side page with grain (+-48 grey levels) as a PNG: about 0.8 * side**2
+    bytes, since noise does not compress; a body of over 1 MiB (side 1500) is spooled to disk."""
+    page = np.asarray(draw_seven((side, side)), dtype=np.int16)
+    grain = np.random.default_rng(seed).integers(-48, 49, page.shape)
+    return encode(Image.fromarray(np.clip(page + grain, 0, 255).astype(np.uint8)))
+
+
 def png_chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
