@@ -26,8 +26,9 @@ from torchvision import datasets, transforms
 from tqdm import tqdm
 
 from training.mnist import default_data_dir, find_idx, load_mnist
-from training.model import DIGIT_MODELS, build_model
-from training.train_mnist import MnistRecipe, precision, train_one_epoch
+from training.model import build_model
+from training.train_mnist import precision, train_one_epoch
+from training.zoo import DIGIT_ZOO, MnistRecipe
 
 
 def seed_epoch(model: torch.nn.Module, loader: DataLoader) -> float:
@@ -69,7 +70,7 @@ def torchvision_root(data_dir: Path, into: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="mnist-lstm-128", choices=list(DIGIT_MODELS))
+    parser.add_argument("--model", default="mnist-lstm-128", choices=list(DIGIT_ZOO))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=1, help="torch threads for both (1 is steadiest on a busy box)")
@@ -86,8 +87,8 @@ def main() -> None:
         loader = DataLoader(dataset, batch_size=500, shuffle=True)
         seed_times, ours = [], []
         for round_ in range(1, args.rounds + 1):
-            seed_times.append(seed_epoch(build_model("digits", DIGIT_MODELS[args.model]), loader))
-            ours.append(rnnlab_epoch(build_model("digits", DIGIT_MODELS[args.model]), data, recipe))
+            seed_times.append(seed_epoch(build_model("digits", DIGIT_ZOO[args.model].config), loader))
+            ours.append(rnnlab_epoch(build_model("digits", DIGIT_ZOO[args.model].config), data, recipe))
             print(f"round {round_}: seed pipeline {seed_times[-1]:.2f} s, rnnlab {ours[-1]:.2f} s")
     seed_median, our_median = statistics.median(seed_times), statistics.median(ours)
     ours_in = precision(recipe, torch.device("cpu"))

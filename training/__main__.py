@@ -17,9 +17,9 @@ import torch
 
 from training import train_adder, train_mnist
 from training.evaluate import evaluate_checkpoint, format_metrics
-from training.model import ADDER_MODELS, DIGIT_MODELS
 from training.plots import plot_checkpoint
 from training.report import write_report
+from training.zoo import ADDER_ZOO, DIGIT_ZOO
 
 DEFAULT_STORE = Path("models_store")
 
@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    for task, zoo in (("mnist", DIGIT_MODELS), ("adder", ADDER_MODELS)):
+    for task, zoo in (("mnist", DIGIT_ZOO), ("adder", ADDER_ZOO)):
         sub = commands.add_parser(task, help=f"train {task} models")
         sub.add_argument("--model", default="all", help=f"'all', or comma-separated names from: {', '.join(zoo)}")
         sub.add_argument("--out", type=Path, default=DEFAULT_STORE, help="model store to write into")
@@ -70,12 +70,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "mnist":
         overrides = {k: v for k, v in (("seed", args.seed), ("epochs", args.epochs)) if v is not None}
         for card in train_mnist.main(
-            model_names(args.model, DIGIT_MODELS), args.out, overrides, args.data_dir, args.dry_run, args.jobs
+            model_names(args.model, DIGIT_ZOO), args.out, overrides, args.data_dir, args.dry_run, args.jobs
         ):
             plot_checkpoint(card, args.out / card["name"])
     elif args.command == "adder":
         for card in train_adder.main(
-            model_names(args.model, ADDER_MODELS), args.out, args.seed, args.epochs, args.dry_run
+            model_names(args.model, ADDER_ZOO), args.out, args.seed, args.epochs, args.dry_run
         ):
             plot_checkpoint(card, args.out / card["name"])
     elif args.command == "evaluate":

@@ -3,8 +3,8 @@
 Training and serving both import this module; it imports nothing but torch.
 
     >>> import torch
-    >>> from training.model import DIGIT_MODELS, build_model
-    >>> model = build_model("digits", DIGIT_MODELS["mnist-lstm-128"])
+    >>> from training.model import DigitConfig, build_model
+    >>> model = build_model("digits", DigitConfig("LSTM", 128))     # the zoo's configs: training/zoo.py
     >>> model(torch.zeros(4, 28, 28)).shape      # (batch, 28 rows, 28 pixels) -> (batch, 10)
     torch.Size([4, 10])
 """
@@ -35,28 +35,6 @@ class DigitConfig:
 class AdderConfig:
     hidden_size: int  # LSTM units; the carry lives here
     input_size: int = 2  # one bit of each operand a step
-
-
-# The model zoo's architectures (DESIGN.md). Adders that share an architecture differ
-# only in how they are trained: see training.train_adder.ADDER_RECIPES.
-DIGIT_MODELS: dict[str, DigitConfig] = {
-    "mnist-rnn-128": DigitConfig("RNN", 128),
-    "mnist-rnn-256": DigitConfig("RNN", 256),
-    "mnist-rnn-128x2": DigitConfig("RNN", 128, num_layers=2),
-    "mnist-lstm-128": DigitConfig("LSTM", 128),
-    "mnist-gru-128": DigitConfig("GRU", 128),
-    "mnist-birnn-128": DigitConfig("RNN", 128, bidirectional=True),
-    "mnist-bilstm-128": DigitConfig("LSTM", 128, bidirectional=True),
-}
-ADDER_MODELS: dict[str, AdderConfig] = {
-    "adder-lstm-3": AdderConfig(3),
-    "adder-lstm-10": AdderConfig(10),
-    "adder-lstm-5-mse": AdderConfig(5),
-    "adder-lstm-5-bce": AdderConfig(5),
-    "adder-lstm-5-len3": AdderConfig(5),
-    "adder-lstm-5-len5": AdderConfig(5),
-    "adder-lstm-5-len10": AdderConfig(5),
-}
 
 
 def recurrent_layer(

@@ -17,24 +17,8 @@ from training.checkpoint import checkpoint_dirs, load_checkpoint, read_card
 from training.mnist import load_test_set
 from training.model import TASKS
 from training.plots import plot_bit_accuracy, plot_carry_units, plot_exact_by_length, plot_true_class_by_row, save
+from training.zoo import baseline
 
-# The original notebook's figures (DESIGN.md): test accuracy for digits, bit accuracy for adders.
-SEED_BASELINE = {
-    "mnist-rnn-128": 0.9442,
-    "mnist-rnn-256": 0.9486,
-    "mnist-rnn-128x2": 0.9683,
-    "mnist-lstm-128": 0.9738,
-    "mnist-gru-128": 0.9706,
-    "mnist-birnn-128": 0.9560,
-    "mnist-bilstm-128": 0.9782,
-    "adder-lstm-3": 0.9233,
-    "adder-lstm-10": 1.0,
-    "adder-lstm-5-mse": 1.0,
-    "adder-lstm-5-bce": 1.0,
-    "adder-lstm-5-len3": 0.8135,
-    "adder-lstm-5-len5": 0.9981,
-    "adder-lstm-5-len10": 1.0,
-}
 ADDER_COMPARISONS = {
     "state_size": ("State size: 3 vs 5 vs 10 units", ["adder-lstm-3", "adder-lstm-5-mse", "adder-lstm-10"]),
     "loss": ("Loss: MSE vs binary cross-entropy", ["adder-lstm-5-mse", "adder-lstm-5-bce"]),
@@ -55,8 +39,8 @@ def digit_table(cards: list[dict[str, Any]]) -> list[str]:
     for card in cards:
         accuracy, training = card["metrics"]["test_accuracy"], card["training"]
         rows.append(
-            f"| {card['name']} | **{pct(accuracy)}** | {pct(SEED_BASELINE[card['name']])} | "
-            f"+{(accuracy - SEED_BASELINE[card['name']]) * 100:.2f} | {card['parameters']:,} | "
+            f"| {card['name']} | **{pct(accuracy)}** | {pct(baseline(card['name']))} | "
+            f"+{(accuracy - baseline(card['name'])) * 100:.2f} | {card['parameters']:,} | "
             f"{training['epochs']} ({training['best_epoch']}) | {training['precision']} | "
             f"{training['duration_seconds']:.0f} s |"
         )
@@ -77,7 +61,7 @@ def adder_table(cards: list[dict[str, Any]]) -> list[str]:
         adversarial = " / ".join(f"{a * 100:.0f}" for a in long["adversarial_exact"])
         rows.append(
             f"| {card['name']} | {recipe.get('loss', '?').upper()} | {regime} | **{pct(metrics['bit_accuracy'])}** | "
-            f"{pct(SEED_BASELINE[card['name']])} | {pct(metrics['exact_accuracy'])} | {exact} %; {adversarial} % | "
+            f"{pct(baseline(card['name']))} | {pct(metrics['exact_accuracy'])} | {exact} %; {adversarial} % | "
             f"{card['parameters']:,} | {card['training']['duration_seconds']:.0f} s |"
         )
     return rows
@@ -86,7 +70,7 @@ def adder_table(cards: list[dict[str, Any]]) -> list[str]:
 def plot_digit_comparison(cards: list[dict[str, Any]], path: Path) -> Path:
     names = [card["name"].removeprefix("mnist-") for card in cards]
     ours = [card["metrics"]["test_accuracy"] * 100 for card in cards]
-    seed = [SEED_BASELINE[card["name"]] * 100 for card in cards]
+    seed = [baseline(card["name"]) * 100 for card in cards]
     x = np.arange(len(cards))
     figure, axis = plt.subplots(figsize=(7, 3.5))
     axis.bar(x - 0.2, seed, 0.4, label="seed notebook", color="#bbb")
@@ -110,11 +94,11 @@ def plot_digit_curves(cards: list[dict[str, Any]], path: Path) -> Path:
 def digit_observations(cards: list[dict[str, Any]]) -> list[str]:
     by_name = {card["name"]: card["metrics"]["test_accuracy"] for card in cards}
     best = max(by_name, key=by_name.__getitem__)
-    gains = {name: by_name[name] - SEED_BASELINE[name] for name in by_name}
+    gains = {name: by_name[name] - baseline(name) for name in by_name}
     biggest = max(gains, key=gains.__getitem__)
     lines = [
         f"- The best digit model is {best} at {pct(by_name[best])}; the seed's best was "
-        f"{pct(max(SEED_BASELINE[n] for n in by_name))}.",
+        f"{pct(max(baseline(n) for n in by_name))}.",
         f"- Every model beats its seed figure, by {min(gains.values()) * 100:.2f} to {max(gains.values()) * 100:.2f} "
         f"points; the largest gain is {biggest}'s.",
     ]

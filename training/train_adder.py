@@ -27,39 +27,10 @@ from tqdm import tqdm
 from training.bits import draw_batch
 from training.checkpoint import save_checkpoint
 from training.metrics import adder_metrics
-from training.model import ADDER_MODELS, BinaryAdder, build_model
+from training.model import BinaryAdder, build_model
 from training.runtime import package_versions, seed_everything
+from training.zoo import ADDER_ZOO, AdderRecipe
 
-
-@dataclass(frozen=True)
-class AdderRecipe:
-    loss: str = "mse"  # "mse" on the sigmoid output (as the seed did) or "bce" on the logits
-    lengths: tuple[int, ...] = tuple(range(1, 21))  # the regime: each batch draws its length from these
-    epochs: int = 10  # validation points; the best one is kept
-    steps_per_epoch: int = 150  # optimiser steps between validations, each on a fresh batch
-    batch_size: int = 64  # examples a step, all of one length
-    lr: float = 1e-2  # Adam's peak; cosine decay to lr / 100 over the run
-    run_share: float = 0.5  # share of each batch drawn as runs of one column kind (bits.run_bits)
-    input_noise: float = 0.1  # std of Gaussian noise on training inputs: a carry that drifts fails within 20 bits
-    clip_norm: float = 1.0  # gradient-norm clip
-    restarts: int = 1  # runs from seeds seed, seed + 1, ...; validation picks one
-    seed: int = 0
-
-
-# Input noise makes the carry an attractor: exact at 10,000 bits for each of 3 seeds on 5 and 10
-# units; 3 units still stall near 94 % for about half the seeds, hence restarts. Length 3 holds only
-# 16 distinct examples and never shows a carry-holding state a fourth column, so how far it
-# generalises is up to the initialisation: many restarts, and no noise (which hurt it).
-MIXED = AdderRecipe()
-ADDER_RECIPES: dict[str, AdderRecipe] = {
-    "adder-lstm-3": replace(MIXED, restarts=4),
-    "adder-lstm-10": MIXED,
-    "adder-lstm-5-mse": MIXED,
-    "adder-lstm-5-bce": replace(MIXED, loss="bce"),
-    "adder-lstm-5-len3": replace(MIXED, lengths=(3,), input_noise=0.0, restarts=16),
-    "adder-lstm-5-len5": replace(MIXED, lengths=(5,), restarts=4),
-    "adder-lstm-5-len10": replace(MIXED, lengths=(10,), restarts=4),
-}
 DRY_RUN = {"epochs": 2, "steps_per_epoch": 3, "batch_size": 8, "restarts": 1}
 
 VAL_EXAMPLES = 64  # validation examples a length, half uniform, half runs
@@ -157,7 +128,7 @@ class Run:
 def train_run(name: str, recipe: AdderRecipe, seed: int, validation: Validation) -> Run:
     """Train one adder from one seed; keep the epoch that validation scores best."""
     generator = seed_everything(seed)
-    model = build_model("adder", ADDER_MODELS[name])
+    model = build_model("adder", ADDER_ZOO[name].config)
     assert isinstance(model, BinaryAdder)
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     total = recipe.epochs * recipe.steps_per_epoch
@@ -234,7 +205,7 @@ def main(names: list[str], out: Path, seed: int | None, epochs: int | None, dry_
     for name in names:
         overrides: dict[str, Any] = {**(DRY_RUN if dry_run else {})}
         overrides.update({k: v for k, v in (("seed", seed), ("epochs", epochs)) if v is not None})
-        card = train(name, replace(ADDER_RECIPES[name], **overrides), out)
+        card = train(name, replace(ADDER_ZOO[name].recipe, **overrides), out)
         m = card["metrics"]
         print(
             f"{name}: bit accuracy {m['bit_accuracy']:.2%} (lengths 1-20), exact at 10,000 bits "

@@ -11,7 +11,7 @@ writes models_store/<name>/{model.safetensors, card.json, *.png}.
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,36 +23,9 @@ from tqdm import tqdm
 from training.checkpoint import save_checkpoint
 from training.metrics import digit_metrics, score_digits
 from training.mnist import Mnist, augment, load_mnist, to_inputs
-from training.model import DIGIT_MODELS, build_model
+from training.model import build_model
 from training.runtime import native_bfloat16, package_versions, pick_device, seed_everything
-
-
-@dataclass(frozen=True)
-class MnistRecipe:
-    epochs: int = 12  # passes over the 50,000 training images
-    batch_size: int = 128  # images a step
-    lr: float = 3e-3  # peak of the one-cycle schedule (AdamW)
-    weight_decay: float = 1e-4
-    clip_norm: float = 1.0  # gradient-norm clip; vanilla RNNs need it
-    augment_share: float = 0.5  # share of each batch that is randomly warped and thickened
-    mixed_precision: bool = True  # bfloat16 autocast where native (runtime.native_bfloat16), else float32
-    seed: int = 0
-
-
-# The default recipe of each model, listed from the longest training to the shortest (the order
-# in which --jobs starts them). Plain RNNs learn slowest: they get more epochs and a gentler peak
-# rate; gated cells converge in a dozen or two epochs at 3e-3. The two-layer RNN wants the
-# gentlest: over 56 epochs at batch 128, peaks of 1e-3, 1.5e-3, 2e-3 and 3e-3 reached 99.03,
-# 98.83, 98.50 and 96.27 % validation accuracy.
-RECIPES: dict[str, MnistRecipe] = {
-    "mnist-rnn-128x2": MnistRecipe(epochs=56, batch_size=128, lr=1e-3),
-    "mnist-bilstm-128": MnistRecipe(epochs=24),
-    "mnist-birnn-128": MnistRecipe(epochs=28, batch_size=64, lr=1.5e-3),
-    "mnist-rnn-128": MnistRecipe(epochs=40, batch_size=64, lr=1.5e-3),
-    "mnist-rnn-256": MnistRecipe(epochs=22, batch_size=64, lr=1.5e-3),
-    "mnist-gru-128": MnistRecipe(epochs=14),
-    "mnist-lstm-128": MnistRecipe(epochs=12),
-}
+from training.zoo import DIGIT_ZOO, MnistRecipe
 
 
 def precision(recipe: MnistRecipe, device: torch.device) -> str:
@@ -100,7 +73,7 @@ def train(name: str, data: Mnist, recipe: MnistRecipe, out: Path) -> dict[str, A
     """Train one digit model, keep its best validation epoch, test it, save it; return its card."""
     generator = seed_everything(recipe.seed)
     device = pick_device()
-    model = build_model("digits", DIGIT_MODELS[name]).to(device)
+    model = build_model("digits", DIGIT_ZOO[name].config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
     steps = recipe.epochs * -(-len(data.train_images) // recipe.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr, total_steps=steps, pct_start=0.2)
@@ -161,7 +134,7 @@ def synthetic_mnist(n: int = 256, seed: int = 0) -> Mnist:
 def train_named(
     name: str, out: Path, overrides: dict[str, Any], data_dir: Path | None, dry_run: bool
 ) -> dict[str, Any]:
-    """Train the zoo's model `name` with its recipe from RECIPES, updated by `overrides`; return its card.
+    """Train the zoo's model `name` with its recipe from DIGIT_ZOO, updated by `overrides`; return its card.
 
     A top-level function, so that a process pool can run it (main's --jobs).
     """
@@ -169,7 +142,7 @@ def train_named(
         data, overrides = synthetic_mnist(), {**overrides, "epochs": 1, "batch_size": 64}
     else:
         data = load_mnist(data_dir)
-    card = train(name, data, replace(RECIPES[name], **overrides), out)
+    card = train(name, data, replace(DIGIT_ZOO[name].recipe, **overrides), out)
     metrics, training = card["metrics"], card["training"]
     print(
         f"{name}: test accuracy {metrics['test_accuracy']:.2%} (best epoch {training['best_epoch']}, "
@@ -191,6 +164,6 @@ def main(
         return [train_named(name, out, overrides, data_dir, dry_run) for name in names]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=torch.set_num_threads, initargs=(1,)) as pool:
-        longest_first = sorted(names, key=list(RECIPES).index)  # the last to start is a short one
+        longest_first = sorted(names, key=list(DIGIT_ZOO).index)  # the last to start is a short one
         cards = {name: pool.submit(train_named, name, out, overrides, data_dir, dry_run) for name in longest_first}
         return [cards[name].result() for name in names]

@@ -4,13 +4,14 @@ import pytest
 import torch
 
 from training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from training.model import DIGIT_MODELS, build_model
+from training.model import build_model
+from training.zoo import DIGIT_ZOO
 
 
 @pytest.fixture
 def saved(tmp_path):
     torch.manual_seed(0)
-    model = build_model("digits", DIGIT_MODELS["mnist-gru-128"])
+    model = build_model("digits", DIGIT_ZOO["mnist-gru-128"].config)
     save_checkpoint(model, {"name": "mnist-gru-128", "task": "digits", "metrics": {}}, tmp_path / "ckpt")
     return model, tmp_path / "ckpt"
 

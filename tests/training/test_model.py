@@ -1,29 +1,30 @@
 import pytest
 import torch
 
-from training.model import ADDER_MODELS, DIGIT_MODELS, build_model, parameter_count, recurrent_layer
+from training.model import build_model, parameter_count, recurrent_layer
+from training.zoo import ADDER_ZOO, DIGIT_ZOO
 
 
-@pytest.mark.parametrize("name", DIGIT_MODELS)
+@pytest.mark.parametrize("name", DIGIT_ZOO)
 def test_digit_model_maps_images_to_ten_logits(name):
-    model = build_model("digits", DIGIT_MODELS[name])
+    model = build_model("digits", DIGIT_ZOO[name].config)
     assert model(torch.rand(3, 28, 28)).shape == (3, 10)
 
 
-@pytest.mark.parametrize("name", ADDER_MODELS)
+@pytest.mark.parametrize("name", ADDER_ZOO)
 def test_adder_emits_one_logit_per_step(name):
-    model = build_model("adder", ADDER_MODELS[name])
+    model = build_model("adder", ADDER_ZOO[name].config)
     assert model(torch.randint(0, 2, (4, 17, 2)).float()).shape == (4, 17)
 
 
 def test_bidirectional_head_sees_both_directions():
-    forward, both = (build_model("digits", DIGIT_MODELS[n]) for n in ("mnist-lstm-128", "mnist-bilstm-128"))
+    forward, both = (build_model("digits", DIGIT_ZOO[n].config) for n in ("mnist-lstm-128", "mnist-bilstm-128"))
     assert forward.head.in_features == 128 and both.head.in_features == 256
 
 
 def test_stacked_model_uses_the_last_layer_only():
     # Changing the first layer's final state must not reach the head except through layer 2.
-    model = build_model("digits", DIGIT_MODELS["mnist-rnn-128x2"])
+    model = build_model("digits", DIGIT_ZOO["mnist-rnn-128x2"].config)
     assert model.rnn.num_layers == 2 and model.head.in_features == 128
 
 
@@ -39,7 +40,7 @@ def test_unknown_cell_is_a_value_error():
 
 def test_unknown_task_is_a_value_error():
     with pytest.raises(ValueError, match="unknown task"):
-        build_model("speech", DIGIT_MODELS["mnist-rnn-128"])
+        build_model("speech", DIGIT_ZOO["mnist-rnn-128"].config)
 
 
 def test_lstm_forget_gate_starts_open():
@@ -47,12 +48,12 @@ def test_lstm_forget_gate_starts_open():
     assert torch.all(layer.bias_ih_l0[5:10] == 1.0) and torch.all(layer.bias_ih_l0[:5] != 1.0)
 
 
-DIRECTIONS = {name: config.bidirectional for name, config in DIGIT_MODELS.items()}
+DIRECTIONS = {name: config.bidirectional for name, config in ((n, e.config) for n, e in DIGIT_ZOO.items())}
 
 
-@pytest.mark.parametrize("name", DIGIT_MODELS)
+@pytest.mark.parametrize("name", DIGIT_ZOO)
 def test_last_step_is_the_answer(name):
-    model = build_model("digits", DIGIT_MODELS[name]).eval()
+    model = build_model("digits", DIGIT_ZOO[name].config).eval()
     images = torch.rand(4, 28, 28, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         steps, answer = model.step_logits(images), model(images)
@@ -63,9 +64,9 @@ def test_last_step_is_the_answer(name):
     torch.testing.assert_close(steps[:, -1].softmax(1), answer.softmax(1), rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", DIGIT_MODELS)
+@pytest.mark.parametrize("name", DIGIT_ZOO)
 def test_rows_after_t_cannot_change_step_t(name):
-    model = build_model("digits", DIGIT_MODELS[name]).eval()
+    model = build_model("digits", DIGIT_ZOO[name].config).eval()
     generator = torch.Generator().manual_seed(2)
     images = torch.rand(3, 28, 28, generator=generator)
     for t in (1, 10, 27):
@@ -79,7 +80,7 @@ def test_rows_after_t_cannot_change_step_t(name):
 
 @pytest.mark.parametrize("name", [n for n, both in DIRECTIONS.items() if both])
 def test_bidirectional_step_t_is_the_answer_to_the_first_t_rows(name):
-    model = build_model("digits", DIGIT_MODELS[name]).eval()
+    model = build_model("digits", DIGIT_ZOO[name].config).eval()
     images = torch.rand(2, 28, 28, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
         steps = model.step_logits(images)
@@ -89,7 +90,7 @@ def test_bidirectional_step_t_is_the_answer_to_the_first_t_rows(name):
 
 @pytest.mark.parametrize("size", [3, 10])
 def test_stepped_adder_matches_the_fused_pass(size):
-    model = build_model("adder", ADDER_MODELS[f"adder-lstm-{size}"]).eval()
+    model = build_model("adder", ADDER_ZOO[f"adder-lstm-{size}"].config).eval()
     bits = torch.randint(0, 2, (4, 50, 2), generator=torch.Generator().manual_seed(4)).float()
     with torch.no_grad():
         steps = model.steps(bits)

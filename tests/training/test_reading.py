@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from training.model import ADDER_MODELS, build_model
+from training.model import build_model
 from training.reading import (
     CARRY_TRACKED,
     CarryTrace,
@@ -16,6 +16,7 @@ from training.reading import (
     settled_from,
     true_class_curve,
 )
+from training.zoo import ADDER_ZOO
 
 
 def test_carries_match_integer_addition():
@@ -46,7 +47,7 @@ def test_weak_correlation_does_not_track():
 
 
 def test_carry_unit_is_found_from_the_weights_and_seeded():
-    model = build_model("adder", ADDER_MODELS["adder-lstm-5-bce"]).eval()
+    model = build_model("adder", ADDER_ZOO["adder-lstm-5-bce"].config).eval()
     trace = carry_trace(model, bits=200, seed=1)
     assert trace.hidden.shape == trace.cell.shape == (200, 5) and trace.carry.shape == (200,)
     assert find_carry_unit(model, 200, 1) == find_carry_unit(model, 200, 1)

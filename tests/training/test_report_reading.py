@@ -3,16 +3,19 @@
 import pytest
 
 from training.checkpoint import save_checkpoint
-from training.model import ADDER_MODELS, DIGIT_MODELS, build_model
+from training.model import build_model
 from training.report import adder_reading, digit_reading
+from training.zoo import ADDER_ZOO, DIGIT_ZOO
 
 
 @pytest.fixture
 def store(tmp_path):
     for name in ("mnist-rnn-128", "mnist-birnn-128"):
-        save_checkpoint(build_model("digits", DIGIT_MODELS[name]), {"name": name, "task": "digits"}, tmp_path / name)
+        save_checkpoint(
+            build_model("digits", DIGIT_ZOO[name].config), {"name": name, "task": "digits"}, tmp_path / name
+        )
     name = "adder-lstm-3"
-    save_checkpoint(build_model("adder", ADDER_MODELS[name]), {"name": name, "task": "adder"}, tmp_path / name)
+    save_checkpoint(build_model("adder", ADDER_ZOO[name].config), {"name": name, "task": "adder"}, tmp_path / name)
     (tmp_path / "plots").mkdir()
     return tmp_path
 

@@ -8,8 +8,9 @@ import torch
 
 from training.checkpoint import load_checkpoint
 from training.metrics import adder_metrics
-from training.model import ADDER_MODELS, BinaryAdder
-from training.train_adder import ADDER_RECIPES, draw_batch, loss_of, main
+from training.model import BinaryAdder
+from training.train_adder import draw_batch, loss_of, main
+from training.zoo import ADDER_ZOO
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -20,12 +21,12 @@ LONG_INPUT_ADDERS = ("adder-lstm-3", "adder-lstm-10", "adder-lstm-5-mse", "adder
 @pytest.fixture(scope="module")
 def dry_run_cards(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
     out = tmp_path_factory.mktemp("zoo")
-    return out, main(list(ADDER_MODELS), out, seed=None, epochs=None, dry_run=True)
+    return out, main(list(ADDER_ZOO), out, seed=None, epochs=None, dry_run=True)
 
 
 def test_dry_run_trains_every_adder(dry_run_cards: tuple[Path, list[dict]]) -> None:
     out, cards = dry_run_cards
-    assert [card["name"] for card in cards] == list(ADDER_MODELS)
+    assert [card["name"] for card in cards] == list(ADDER_ZOO)
     for card in cards:
         assert (out / card["name"] / "model.safetensors").is_file()
         assert card["task"] == "adder"
@@ -45,13 +46,13 @@ def test_checkpoint_round_trip_keeps_weights_and_metrics(dry_run_cards: tuple[Pa
 
 
 def test_recipes_stay_in_their_length_regime() -> None:
-    assert set(ADDER_RECIPES) == set(ADDER_MODELS)
+    assert set(ADDER_ZOO) == set(ADDER_ZOO)
     for name in ("adder-lstm-3", "adder-lstm-10", "adder-lstm-5-mse", "adder-lstm-5-bce"):
-        assert ADDER_RECIPES[name].lengths == tuple(range(1, 21))
+        assert ADDER_ZOO[name].recipe.lengths == tuple(range(1, 21))
     for length in (3, 5, 10):
-        assert ADDER_RECIPES[f"adder-lstm-5-len{length}"].lengths == (length,)
-    assert {r.loss for n, r in ADDER_RECIPES.items() if n != "adder-lstm-5-bce"} == {"mse"}
-    assert ADDER_RECIPES["adder-lstm-5-bce"].loss == "bce"
+        assert ADDER_ZOO[f"adder-lstm-5-len{length}"].recipe.lengths == (length,)
+    assert {r.loss for n, r in ((n, e.recipe) for n, e in ADDER_ZOO.items()) if n != "adder-lstm-5-bce"} == {"mse"}
+    assert ADDER_ZOO["adder-lstm-5-bce"].recipe.loss == "bce"
 
 
 def test_losses_are_mse_on_probabilities_and_bce_on_logits() -> None:
@@ -65,10 +66,10 @@ def test_losses_are_mse_on_probabilities_and_bce_on_logits() -> None:
         loss_of(logits, targets, "cross-entropy")
 
 
-@pytest.mark.parametrize("name", list(ADDER_MODELS))
+@pytest.mark.parametrize("name", list(ADDER_ZOO))
 def test_committed_card_matches_a_fresh_evaluation(name: str) -> None:
     model, card = load_checkpoint(STORE / name)
-    assert card["training"]["recipe"]["lengths"] == list(ADDER_RECIPES[name].lengths)
+    assert card["training"]["recipe"]["lengths"] == list(ADDER_ZOO[name].recipe.lengths)
     assert adder_metrics(model) == card["metrics"]
 
 

@@ -6,13 +6,13 @@ from pathlib import Path
 import pytest
 
 from training.checkpoint import load_checkpoint
-from training.model import DIGIT_MODELS
 from training.train_mnist import main
+from training.zoo import DIGIT_ZOO
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("name", DIGIT_MODELS)
+@pytest.mark.parametrize("name", DIGIT_ZOO)
 def test_dry_run_trains_and_saves_every_model(tmp_path, name):
     (card,) = main([name], tmp_path, {}, data_dir=None, dry_run=True)
     _, loaded_card = load_checkpoint(tmp_path / name)
