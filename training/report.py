@@ -213,11 +213,10 @@ def adder_reading(directories: list[Path], plots: Path) -> list[str]:
 
 
 def write_report(store: Path, data_dir: Path | None = None) -> Path:
+    """store/REPORT.md and store/plots/*.png from every card in the store; the report's path."""
     directories = checkpoint_dirs(store)
     cards = [read_card(directory) for directory in directories]
     of_task = {task: [d for d, c in zip(directories, cards, strict=True) if c["task"] == task] for task in TASKS}
-    digits = [c for c in cards if c["task"] == "digits"]
-    adders = {c["name"]: c for c in cards if c["task"] == "adder"}
     plots = store / "plots"
     plots.mkdir(exist_ok=True)
     lines = [
@@ -228,46 +227,58 @@ def write_report(store: Path, data_dir: Path | None = None) -> Path:
         "be recomputed from the weights with `python -m training evaluate NAME`.",
         "",
     ]
+    digits = [c for c in cards if c["task"] == "digits"]
     if digits:
-        plot_digit_comparison(digits, plots / "digits_accuracy.png")
-        plot_digit_curves(digits, plots / "digits_validation.png")
-        lines += [
-            "## Digits (MNIST, 10,000 test images)",
-            "",
-            "Training time is each model's own, in one single-threaded process (`--jobs` runs several at once).",
-            "Test accuracy is measured in float32, as the service runs the models, whatever the training precision.",
-            "",
-            *digit_table(digits),
-            "",
-            "![test accuracy](plots/digits_accuracy.png)",
-            "![validation](plots/digits_validation.png)",
-            "",
-            "Per model: "
-            + ", ".join(f"[{c['name']}]({c['name']}/)" for c in digits)
-            + " (loss.png, validation.png, confusion.png).",
-            "",
-            "### Observations",
-            "",
-            *digit_observations(digits),
-            "",
-            *digit_reading(of_task["digits"], plots, data_dir),
-        ]
+        lines += digit_section(digits, of_task["digits"], plots, data_dir)
+    adders = {c["name"]: c for c in cards if c["task"] == "adder"}
     if adders:
-        lines += ["## Binary adders", "", *adder_table(list(adders.values())), ""]
-        for key, (title, names) in ADDER_COMPARISONS.items():
-            present = [adders[n] for n in names if n in adders]
-            if present:
-                plot_bit_accuracy(present, plots / f"adders_{key}_bits.png", title)
-                plot_exact_by_length(present, plots / f"adders_{key}_exact.png", title)
-                lines += [
-                    f"### {title}",
-                    "",
-                    f"![bits](plots/adders_{key}_bits.png)",
-                    f"![exact](plots/adders_{key}_exact.png)",
-                    "",
-                ]
-        lines += ["### Observations", "", *adder_observations(adders), ""]
-        lines += adder_reading(of_task["adder"], plots)
+        lines += adder_section(adders, of_task["adder"], plots)
     path = store / "REPORT.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def digit_section(
+    digits: list[dict[str, Any]], directories: list[Path], plots: Path, data_dir: Path | None
+) -> list[str]:
+    """The digit models' table, figures, observations and reading row by row."""
+    plot_digit_comparison(digits, plots / "digits_accuracy.png")
+    plot_digit_curves(digits, plots / "digits_validation.png")
+    per_model = ", ".join(f"[{c['name']}]({c['name']}/)" for c in digits)
+    return [
+        "## Digits (MNIST, 10,000 test images)",
+        "",
+        "Training time is each model's own, in one single-threaded process (`--jobs` runs several at once).",
+        "Test accuracy is measured in float32, as the service runs the models, whatever the training precision.",
+        "",
+        *digit_table(digits),
+        "",
+        "![test accuracy](plots/digits_accuracy.png)",
+        "![validation](plots/digits_validation.png)",
+        "",
+        f"Per model: {per_model} (loss.png, validation.png, confusion.png).",
+        "",
+        "### Observations",
+        "",
+        *digit_observations(digits),
+        "",
+        *digit_reading(directories, plots, data_dir),
+    ]
+
+
+def adder_section(adders: dict[str, dict[str, Any]], directories: list[Path], plots: Path) -> list[str]:
+    """The adders' table, the comparisons' figures, observations and carry units."""
+    lines = ["## Binary adders", "", *adder_table(list(adders.values())), ""]
+    for key, (title, names) in ADDER_COMPARISONS.items():
+        present = [adders[n] for n in names if n in adders]
+        if present:
+            plot_bit_accuracy(present, plots / f"adders_{key}_bits.png", title)
+            plot_exact_by_length(present, plots / f"adders_{key}_exact.png", title)
+            lines += [
+                f"### {title}",
+                "",
+                f"![bits](plots/adders_{key}_bits.png)",
+                f"![exact](plots/adders_{key}_exact.png)",
+                "",
+            ]
+    return [*lines, "### Observations", "", *adder_observations(adders), "", *adder_reading(directories, plots)]
