@@ -58,7 +58,8 @@ def format_table(table: dict[str, dict[str, float]]) -> str:
     for name, row in table.items():
         lines.append(" ".join([name.ljust(width), *(f"{row[c]:.2f}".rjust(max(len(c), 6)) for c in columns)]))
     written = [c for c in next(iter(table.values())) if c.endswith("as written")]
-    lines.append(f"\nthe same digits as written, ensemble: {', '.join(f'{c}: {table[ENSEMBLE][c]:.2f}' for c in written)}")
+    as_written = ", ".join(f"{c}: {table[ENSEMBLE][c]:.2f}" for c in written)
+    lines.append(f"\nthe same digits as written, ensemble: {as_written}")
     return "\n".join(lines)
 
 

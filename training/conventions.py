@@ -26,6 +26,7 @@ from training.mnist import load_test_set
 from training.strokes import (
     SIDE,
     arc,
+    heading,
     ink_box,
     lowest_ink,
     polyline_distance,
@@ -71,11 +72,6 @@ def ink(images: torch.Tensor, distance: torch.Tensor, draws: Draws) -> torch.Ten
     sigma, peak = draws(*SIGMA).view(-1, 1, 1), draws(*PEAK).view(-1, 1, 1)
     stroke = (1.5 * torch.exp(-(distance**2) / (2 * sigma**2))).clamp(max=1.0) * peak
     return torch.maximum(images, stroke)
-
-
-def heading(angle: torch.Tensor) -> torch.Tensor:
-    """Unit vectors (k, 2) at angle radians below the horizontal, pointing right (image coordinates)."""
-    return torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
 
 
 def slashed_zero(images: torch.Tensor, height: torch.Tensor, draws: Draws) -> torch.Tensor:

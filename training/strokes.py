@@ -16,6 +16,11 @@ PIXEL_CENTRES = torch.stack(
 )  # (28 rows, 28 columns, (x, y))
 
 
+def heading(angle: torch.Tensor) -> torch.Tensor:
+    """Unit vectors (k, 2) at angle radians below the horizontal, pointing right (image coordinates)."""
+    return torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
+
+
 def segment_distance(start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
     """Distance of every pixel centre to each segment: start, end (k, 2) -> (k, 28, 28)."""
     k = start.shape[0]
@@ -76,16 +81,20 @@ def arc(centre: torch.Tensor, radius: torch.Tensor, start: torch.Tensor, sweep: 
     return centre.unsqueeze(1) + offsets
 
 
-def stem_edges(images: torch.Tensor, middle: torch.Tensor) -> torch.Tensor:
-    """Per row, the left edge of the rightmost ink run when it starts right of middle (k,), else 28: (k, 28).
+def stem_edges(images: torch.Tensor, middle: torch.Tensor, by_reach: bool = False) -> torch.Tensor:
+    """Per row, the left edge of the rightmost ink run, where the row has a stem; else 28: (k, 28).
 
-    On a 4 above its crossbar the rightmost run is the stem; what lies left of its edge is the arm.
+    A row has a stem when that run starts right of middle (k,), or with by_reach when the row's ink
+    reaches middle at all: then a crossbar joined to the stem stays whole. On a 4 above its
+    crossbar the rightmost run is the stem, and what lies left of its edge is the arm.
     """
     ink = images > INK  # (k, 28 rows, 28 columns)
     starts = ink.clone()
     starts[..., 1:] &= ~ink[..., :-1]  # a run starts where ink follows no ink
-    last = (starts.float() * torch.arange(1.0, SIDE + 1)).amax(2) - 1  # column of the last run start, -1 if none
-    return torch.where(last >= middle.unsqueeze(1), last, torch.full_like(last, float(SIDE)))
+    columns = torch.arange(1.0, SIDE + 1)
+    last = (starts.float() * columns).amax(2) - 1  # column of the last run start, -1 if none
+    reach = (ink.float() * columns).amax(2) - 1 if by_reach else last  # the row's rightmost ink
+    return torch.where(reach >= middle.unsqueeze(1), last, torch.full_like(last, float(SIDE)))
 
 
 def shift_left_above(images: torch.Tensor, row: torch.Tensor, edges: torch.Tensor, slope: torch.Tensor) -> torch.Tensor:

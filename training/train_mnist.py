@@ -25,6 +25,7 @@ from training.evaluate import digit_metrics, evaluate
 from training.mnist import Mnist, augment, load_mnist, to_inputs
 from training.model import DIGIT_MODELS, build_model
 from training.runtime import native_bfloat16, package_versions, pick_device, seed_everything
+from training.writing import add_conventions
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class MnistRecipe:
     weight_decay: float = 1e-4
     clip_norm: float = 1.0  # gradient-norm clip; vanilla RNNs need it
     augment_share: float = 0.5  # share of each batch that is randomly warped and thickened
+    conventions: bool = True  # redraw writing conventions on shares of some classes each epoch (training.writing)
     mixed_precision: bool = True  # bfloat16 autocast where native (runtime.native_bfloat16), else float32
     seed: int = 0
 
@@ -74,10 +76,13 @@ def train_one_epoch(
     mixed = precision(recipe, device) != "float32"
     model.train()
     order = torch.randperm(len(data.train_images), generator=generator)
+    images = data.train_images  # (50000, 28, 28) uint8, with writing conventions redrawn on some each epoch
+    if recipe.conventions:
+        images = add_conventions(images, data.train_labels, generator)
     losses = []
     for start in range(0, len(order), recipe.batch_size):
         batch = order[start : start + recipe.batch_size]
-        x = to_inputs(data.train_images[batch])  # (batch, 28 steps, 28 features)
+        x = to_inputs(images[batch])  # (batch, 28 steps, 28 features)
         warp = int(len(batch) * recipe.augment_share)
         if warp:
             x[:warp] = augment(x[:warp], data.train_labels[batch[:warp]], generator)
