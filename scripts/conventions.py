@@ -16,39 +16,9 @@ from pathlib import Path
 
 import torch
 
-from training.checkpoint import checkpoint_dirs, load_checkpoint, read_card
-from training.conventions import convention_set
-from training.mnist import load_test_set, to_inputs
+from training.convention_report import ENSEMBLE, convention_scores
 
 REPO = Path(__file__).resolve().parents[1]
-ENSEMBLE = "ensemble"
-
-
-def probabilities(model: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
-    """uint8 (n, 28, 28) -> softmax (n, 10)."""
-    model.eval()
-    with torch.no_grad():
-        return torch.cat([model(to_inputs(images[i : i + 1000])).softmax(1) for i in range(0, len(images), 1000)])
-
-
-def scores(models_dir: Path) -> dict[str, dict[str, float]]:
-    """model -> {"mnist-test": %, convention: %, convention + " as written": %, ...}, with the ensemble last."""
-    dirs = [d for d in checkpoint_dirs(models_dir) if read_card(d)["task"] == "digits"]
-    if not dirs:
-        sys.exit(f"no digit checkpoints in {models_dir}")
-    models = {d.name: load_checkpoint(d)[0] for d in dirs}
-    test_images, test_labels = load_test_set()
-    sets = {"mnist-test": (test_images, test_labels)}
-    for name, part in convention_set().items():
-        sets[name] = (part.images, part.labels)
-        sets[f"{name} as written"] = (part.originals, part.labels)
-    table: dict[str, dict[str, float]] = {name: {} for name in [*models, ENSEMBLE]}
-    for set_name, (images, labels) in sets.items():
-        probs = {name: probabilities(model, images) for name, model in models.items()}
-        probs[ENSEMBLE] = torch.stack(list(probs.values())).mean(0)
-        for name, p in probs.items():
-            table[name][set_name] = round(100 * (p.argmax(1) == labels).float().mean().item(), 2)
-    return table
 
 
 def format_table(table: dict[str, dict[str, float]]) -> str:
@@ -70,7 +40,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    table = scores(args.models_dir)
+    if not any(args.models_dir.glob("mnist-*/card.json")):
+        sys.exit(f"no digit checkpoints in {args.models_dir}")
+    table = convention_scores(args.models_dir)
     print(json.dumps(table, indent=1) if args.json else format_table(table))
 
 

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from training.checkpoint import checkpoint_dirs, read_card
+from training.convention_report import writing_section
 from training.plots import plot_bit_accuracy, plot_exact_by_length, save
 
 # The original notebook's figures (DESIGN.md): test accuracy for digits, bit accuracy for adders.
@@ -201,6 +202,7 @@ def write_report(store: Path) -> Path:
             "",
             *digit_observations(digits),
             "",
+            *writing_section(store),
         ]
     if adders:
         lines += ["## Binary adders", "", *adder_table(list(adders.values())), ""]

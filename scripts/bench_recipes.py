@@ -1,0 +1,58 @@
+"""One training epoch of a digit model's recipe without and with the writing-convention augmentation, side by side.
+
+    python scripts/bench_recipes.py                                 # mnist-rnn-128, 3 rounds, 1 thread
+    python scripts/bench_recipes.py --model mnist-lstm-128 --rounds 5
+
+Each round trains one epoch of the model's recipe (training.train_mnist.RECIPES) as it was,
+without conventions, then one with them, on fresh models; rounds alternate, so the
+machine's noise hits both. The medians and their ratio are printed: the zoo's retraining
+time grows by that ratio for this model (the conventions are redrawn once an epoch).
+"""
+
+import argparse
+import statistics
+import time
+from dataclasses import replace
+
+import torch
+from tqdm import tqdm
+
+from training.mnist import load_mnist
+from training.model import DIGIT_MODELS, build_model
+from training.train_mnist import RECIPES, MnistRecipe, train_one_epoch
+
+
+def epoch_seconds(name: str, data, recipe: MnistRecipe) -> float:
+    model = build_model("digits", DIGIT_MODELS[name])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr)
+    schedule = torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0)
+    started = time.perf_counter()
+    with tqdm(total=len(data.train_images), disable=True) as progress:
+        train_one_epoch(model, data, optimizer, schedule, recipe, torch.Generator().manual_seed(0), progress)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="mnist-rnn-128", choices=list(DIGIT_MODELS))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    data = load_mnist()
+    recipes = {"without": replace(RECIPES[args.model], conventions=False), "with": RECIPES[args.model]}
+    times: dict[str, list[float]] = {key: [] for key in recipes}
+    for round_ in range(1, args.rounds + 1):
+        for key, recipe in recipes.items():
+            times[key].append(epoch_seconds(args.model, data, recipe))
+        print(f"round {round_}: without conventions {times['without'][-1]:.2f} s, with {times['with'][-1]:.2f} s")
+    before, after = statistics.median(times["without"]), statistics.median(times["with"])
+    print(
+        f"{args.model}, batch {RECIPES[args.model].batch_size}, {torch.get_num_threads()} thread(s), "
+        f"{args.rounds} rounds: median epoch {before:.2f} s without conventions, {after:.2f} s with, "
+        f"ratio {after / before:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
