@@ -21,6 +21,7 @@ from torch import nn
 from tqdm import tqdm
 
 from training.checkpoint import save_checkpoint
+from training.distill import STORE, distilled_loss, teacher_probabilities
 from training.evaluate import digit_metrics, evaluate
 from training.mnist import Mnist, augment, load_mnist, to_inputs
 from training.model import DIGIT_MODELS, build_model
@@ -36,7 +37,8 @@ class MnistRecipe:
     weight_decay: float = 1e-4
     clip_norm: float = 1.0  # gradient-norm clip; vanilla RNNs need it
     augment_share: float = 0.5  # share of each batch that is randomly warped and thickened
-    conventions: bool = True  # redraw writing conventions on shares of some classes each epoch (training.writing)
+    conventions: bool = False  # redraw writing conventions on shares of some classes each epoch (training.writing)
+    distill: float = 0.0  # weight of the other digit models' soft targets in the loss (training.distill); 0: off
     mixed_precision: bool = True  # bfloat16 autocast where native (runtime.native_bfloat16), else float32
     seed: int = 0
 
@@ -70,8 +72,12 @@ def train_one_epoch(
     recipe: MnistRecipe,
     generator: torch.Generator,
     progress: tqdm,
+    teacher: torch.Tensor | None = None,
 ) -> list[float]:
-    """One pass over the training images in a seeded order; returns the loss of each step."""
+    """One pass over the training images in a seeded order; returns the loss of each step.
+
+    teacher: soft targets (50000, 10) for the training images, for distillation (recipe.distill).
+    """
     device = next(model.parameters()).device
     mixed = precision(recipe, device) != "float32"
     model.train()
@@ -89,7 +95,10 @@ def train_one_epoch(
         y = data.train_labels[batch]
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=mixed):
             logits = model(x.to(device))  # the recurrent layers in bfloat16; the weights stay float32
-        loss = F.cross_entropy(logits.float(), y.to(device))
+        if teacher is None:
+            loss = F.cross_entropy(logits.float(), y.to(device))
+        else:
+            loss = distilled_loss(logits.float(), y.to(device), teacher[batch].to(device), recipe.distill)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), recipe.clip_norm)
@@ -112,6 +121,9 @@ def train(name: str, data: Mnist, recipe: MnistRecipe, out: Path) -> dict[str, A
     history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "val_accuracy": []}
     best_accuracy, best_epoch, best_state = -1.0, 0, None
     started = time.perf_counter()
+    teacher, teachers = None, {}
+    if recipe.distill:  # the other committed digit models' soft targets, computed once (inside the timing)
+        teacher, teachers = teacher_probabilities(STORE, data.train_images, exclude=name)
     for epoch in range(1, recipe.epochs + 1):
         with tqdm(
             total=len(data.train_images),
@@ -122,7 +134,9 @@ def train(name: str, data: Mnist, recipe: MnistRecipe, out: Path) -> dict[str, A
             mininterval=1.0,
             disable=None,  # no bar when the output is not a terminal (logs, CI); epoch lines still print
         ) as progress:
-            history["train_loss"] += train_one_epoch(model, data, optimizer, schedule, recipe, generator, progress)
+            history["train_loss"] += train_one_epoch(
+                model, data, optimizer, schedule, recipe, generator, progress, teacher
+            )
         val = evaluate(model, data.val_images, data.val_labels)
         history["val_loss"].append(round(val.loss, 5))
         history["val_accuracy"].append(round(val.accuracy, 5))
@@ -146,6 +160,7 @@ def train(name: str, data: Mnist, recipe: MnistRecipe, out: Path) -> dict[str, A
             "device": str(device),
             "precision": precision(recipe, device),
             "versions": package_versions(),
+            **({"teachers": teachers} if teachers else {}),
             "data": f"MNIST: {len(data.train_images)} train / {len(data.val_images)} validation / "
             f"{len(data.test_images)} test",
         },
