@@ -13,15 +13,18 @@ import argparse
 import json
 import statistics
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from training.checkpoint import CARD_FILE, read_card
 from training.evaluate import evaluate_checkpoint
+from training.train_mnist import MnistRecipe
 
 
 def spread(name: str, stores: list[Path]) -> dict[str, object]:
     cards = [read_card(store / name) for store in stores]
-    recipes = [{k: v for k, v in card["training"]["recipe"].items() if k != "seed"} for card in cards]
+    defaults = asdict(MnistRecipe())  # a field a card lacks was added later, at its default
+    recipes = [{**defaults, **card["training"]["recipe"], "seed": None} for card in cards]
     if any(recipe != recipes[0] for recipe in recipes):
         sys.exit(f"the stores hold {name} trained with different recipes: {recipes}")
     seeds = [card["training"]["seed"] for card in cards]
