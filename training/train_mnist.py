@@ -21,10 +21,12 @@ from torch import nn
 from tqdm import tqdm
 
 from training.checkpoint import save_checkpoint
+from training.distill import STORE, distilled_loss, teacher_probabilities
 from training.metrics import digit_metrics, score_digits
 from training.mnist import Mnist, augment, load_mnist, to_inputs
 from training.model import build_model
 from training.runtime import native_bfloat16, package_versions, pick_device, seed_everything
+from training.writing import add_conventions
 from training.zoo import DIGIT_ZOO, MnistRecipe
 
 
@@ -41,23 +43,33 @@ def train_one_epoch(
     recipe: MnistRecipe,
     generator: torch.Generator,
     progress: tqdm,
+    teacher: torch.Tensor | None = None,
 ) -> list[float]:
-    """One pass over the training images in a seeded order; returns the loss of each step."""
+    """One pass over the training images in a seeded order; returns the loss of each step.
+
+    teacher: soft targets (50000, 10) for the training images, for distillation (recipe.distill).
+    """
     device = next(model.parameters()).device
     mixed = precision(recipe, device) != "float32"
     model.train()
     order = torch.randperm(len(data.train_images), generator=generator)
+    images = data.train_images  # (50000, 28, 28) uint8, with writing conventions redrawn on some each epoch
+    if recipe.conventions:
+        images = add_conventions(images, data.train_labels, generator)
     losses = []
     for start in range(0, len(order), recipe.batch_size):
         batch = order[start : start + recipe.batch_size]
-        x = to_inputs(data.train_images[batch])  # (batch, 28 steps, 28 features)
+        x = to_inputs(images[batch])  # (batch, 28 steps, 28 features)
         warp = int(len(batch) * recipe.augment_share)
         if warp:
             x[:warp] = augment(x[:warp], data.train_labels[batch[:warp]], generator)
         y = data.train_labels[batch]
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=mixed):
             logits = model(x.to(device))  # the recurrent layers in bfloat16; the weights stay float32
-        loss = F.cross_entropy(logits.float(), y.to(device))
+        if teacher is None:
+            loss = F.cross_entropy(logits.float(), y.to(device))
+        else:
+            loss = distilled_loss(logits.float(), y.to(device), teacher[batch].to(device), recipe.distill)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), recipe.clip_norm)
@@ -80,6 +92,9 @@ def train(name: str, data: Mnist, recipe: MnistRecipe, out: Path) -> dict[str, A
     history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "val_accuracy": []}
     best_accuracy, best_epoch, best_state = -1.0, 0, None
     started = time.perf_counter()
+    teacher, teachers = None, {}
+    if recipe.distill:  # the other committed digit models' soft targets, computed once (inside the timing)
+        teacher, teachers = teacher_probabilities(STORE, data.train_images, exclude=name)
     for epoch in range(1, recipe.epochs + 1):
         with tqdm(
             total=len(data.train_images),
@@ -90,7 +105,9 @@ def train(name: str, data: Mnist, recipe: MnistRecipe, out: Path) -> dict[str, A
             mininterval=1.0,
             disable=None,  # no bar when the output is not a terminal (logs, CI); epoch lines still print
         ) as progress:
-            history["train_loss"] += train_one_epoch(model, data, optimizer, schedule, recipe, generator, progress)
+            history["train_loss"] += train_one_epoch(
+                model, data, optimizer, schedule, recipe, generator, progress, teacher
+            )
         val = score_digits(model, data.val_images, data.val_labels)
         history["val_loss"].append(round(val.loss, 5))
         history["val_accuracy"].append(round(val.accuracy, 5))
@@ -114,6 +131,7 @@ def train(name: str, data: Mnist, recipe: MnistRecipe, out: Path) -> dict[str, A
             "device": str(device),
             "precision": precision(recipe, device),
             "versions": package_versions(),
+            **({"teachers": teachers} if teachers else {}),
             "data": f"MNIST: {len(data.train_images)} train / {len(data.val_images)} validation / "
             f"{len(data.test_images)} test",
         },

@@ -21,6 +21,8 @@ class MnistRecipe:
     weight_decay: float = 1e-4
     clip_norm: float = 1.0  # gradient-norm clip; vanilla RNNs need it
     augment_share: float = 0.5  # share of each batch that is randomly warped and thickened
+    conventions: bool = False  # redraw writing conventions on shares of some classes each epoch (training.writing)
+    distill: float = 0.0  # weight of the other digit models' soft targets in the loss (training.distill); 0: off
     mixed_precision: bool = True  # bfloat16 autocast where native (runtime.native_bfloat16), else float32
     seed: int = 0
 

@@ -1,0 +1,155 @@
+"""Writing conventions that MNIST's writers rarely used, drawn onto training digits, on whole tensors.
+
+    from training.writing import add_conventions
+    images = add_conventions(data.train_images, data.train_labels, generator)   # uint8 (50000, 28, 28)
+
+Slashed zeros, serifs (feet) on 1s, closed and opened 4s, crossed 7s, and 9s with a straight
+or a curled tail, each on a fixed share of its class (SHARES). The strokes are hard-edged and
+thinner than the convention test set's (training.conventions), and every angle, length and
+position is drawn from ranges that leave out the test set's: the test set measures whether
+a model learned the convention, not these strokes.
+"""
+
+import math
+
+import torch
+
+from training.strokes import (
+    SIDE,
+    arc,
+    heading,
+    ink_box,
+    lowest_ink,
+    polyline_distance,
+    row_ink_centre,
+    segment_distance,
+    shift_left_above,
+    stem_edges,
+    topmost_ink,
+)
+
+# Share of each class's augmented images that get each convention (the 4s and 9s: one or the other).
+SHARES = {
+    "slashed-0": 0.3,
+    "serif-1": 0.25,
+    "closed-4": 0.25,
+    "open-4": 0.15,
+    "crossed-7": 0.3,
+    "straight-tail-9": 0.15,
+    "curled-tail-9": 0.2,
+}
+RADIUS = (0.6, 1.1)  # the strokes' half-width in px, where they fall to half strength
+
+
+def outside(n: int, low: float, high: float, gap: tuple[float, float], generator: torch.Generator) -> torch.Tensor:
+    """n uniform draws from [low, high] less the gap (gap_low, gap_high): the test set's own range."""
+    width = gap[1] - gap[0]
+    u = torch.rand(n, generator=generator) * (high - low - width) + low
+    return torch.where(u >= gap[0], u + width, u)
+
+
+def ink(images: torch.Tensor, distance: torch.Tensor, radius: torch.Tensor) -> torch.Tensor:
+    """Lay a hard-edged, anti-aliased stroke of half-width radius (k,) along distance 0 over the images."""
+    return torch.maximum(images, (radius.view(-1, 1, 1) + 0.5 - distance).clamp(0, 1))
+
+
+def slash(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
+    top, bottom, left, right = ink_box(images)
+    centre = torch.stack([(left + right) / 2, (top + bottom) / 2], dim=1)
+    half = (height * p["length"]).unsqueeze(1) * heading(-torch.deg2rad(p["angle"]))
+    return ink(images, segment_distance(centre - half, centre + half), p["radius"])
+
+
+def foot(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
+    base = lowest_ink(images)
+    half = (height * p["length"] / 2).unsqueeze(1) * heading(torch.deg2rad(p["tilt"]))
+    return ink(images, segment_distance(base - half, base + half), p["radius"])
+
+
+def close_four(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
+    _, _, left, right = ink_box(images)
+    columns = torch.arange(float(SIDE)).unsqueeze(0) < ((left + right) / 2).unsqueeze(1)
+    arm, stem = topmost_ink(images, columns), topmost_ink(images, ~columns)
+    stem = stem + torch.stack([torch.zeros_like(height), height * p["drop"]], dim=1)
+    return ink(images, segment_distance(arm, stem), p["radius"])
+
+
+def open_four(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
+    top, _, left, right = ink_box(images)
+    edges = stem_edges(images, (left + right) / 2, by_reach=True)
+    return shift_left_above(images, top + p["pivot"] * height, edges, p["slope"])
+
+
+def cross(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
+    top, _, _, _ = ink_box(images)
+    row = top + height * p["down"]
+    centre = torch.stack([row_ink_centre(images, row), row], dim=1)
+    half = (height * p["length"] / 2).unsqueeze(1) * heading(torch.deg2rad(p["tilt"]))
+    return ink(images, segment_distance(centre - half, centre + half), p["radius"])
+
+
+def straight_tail(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
+    end = lowest_ink(images)
+    reach = (height * p["length"]).unsqueeze(1) * heading(torch.deg2rad(90.0 + p["tilt"]))
+    return ink(images, segment_distance(end, end + reach), p["radius"])
+
+
+def curled_tail(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
+    end = lowest_ink(images)
+    radius = height * p["curl"]
+    centre = end - torch.stack([radius, torch.zeros_like(radius)], dim=1)
+    points = arc(centre, radius, torch.zeros_like(radius), math.pi * p["sweep"], m=5)
+    return ink(images, polyline_distance(points), p["radius"])
+
+
+# Each convention: its class, how it is drawn, and its parameters as (low, high, gap): drawn from
+# [low, high] less the gap, which is the convention test set's range for the same parameter.
+CONVENTIONS = {
+    "slashed-0": (0, slash, {"angle": (38.0, 82.0, (55.0, 70.0)), "length": (0.38, 0.68, (0.5, 0.6))}),
+    "serif-1": (1, foot, {"length": (0.3, 0.72, (0.45, 0.6)), "tilt": (-8.0, 8.0, (-3.0, 3.0))}),
+    "closed-4": (4, close_four, {"drop": (0.08, 0.2, (0.08, 0.08))}),
+    "open-4": (4, open_four, {"slope": (0.12, 0.5, (0.25, 0.4)), "pivot": (0.5, 0.7, (0.58, 0.62))}),
+    "crossed-7": (
+        7,
+        cross,
+        {"down": (0.4, 0.68, (0.5, 0.6)), "length": (0.3, 0.75, (0.45, 0.6)), "tilt": (-10.0, 10.0, (-4.0, 4.0))},
+    ),
+    "straight-tail-9": (9, straight_tail, {"length": (0.15, 0.45, (0.25, 0.35)), "tilt": (-10.0, 10.0, (-3.0, 3.0))}),
+    "curled-tail-9": (9, curled_tail, {"curl": (0.08, 0.22, (0.12, 0.18)), "sweep": (0.6, 1.4, (0.9, 1.2))}),
+}
+
+
+def choices(labels: torch.Tensor, generator: torch.Generator) -> dict[str, torch.Tensor]:
+    """Which images get which convention: bool (batch,) per convention, none twice.
+
+    One draw per image whatever its label, so that the generator's later draws do not depend on it.
+    """
+    u = torch.rand(len(labels), generator=generator)
+    taken = torch.zeros(len(labels))  # the share of u already given to this class's other conventions
+    chosen = {}
+    for name, (digit, _, _) in CONVENTIONS.items():
+        is_class = labels == digit
+        chosen[name] = is_class & (u >= taken) & (u < taken + SHARES[name])
+        taken = torch.where(is_class, taken + SHARES[name], taken)
+    return chosen
+
+
+def add_conventions(images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Draw each convention onto its share of its class: images uint8 (n, 28, 28), labels (n,) -> uint8.
+
+    Meant for a whole training set at once, once an epoch: only the chosen images are drawn on.
+    """
+    n = len(labels)
+    chosen = choices(labels, generator)
+    radius = torch.rand(n, generator=generator) * (RADIUS[1] - RADIUS[0]) + RADIUS[0]
+    out = images.clone()
+    for name, (_, draw, ranges) in CONVENTIONS.items():
+        params = {key: outside(n, low, high, gap, generator) for key, (low, high, gap) in ranges.items()}
+        picked = chosen[name]
+        if not picked.any():
+            continue
+        some = images[picked].float() / 255
+        top, bottom, _, _ = ink_box(some)
+        params = {"radius": radius[picked], **{key: value[picked] for key, value in params.items()}}
+        out[picked] = (draw(some, bottom - top + 1, params) * 255).round().clamp(0, 255).to(torch.uint8)
+    return out
