@@ -29,6 +29,8 @@ from training.runtime import native_bfloat16, package_versions, pick_device, see
 from training.writing import add_conventions
 from training.zoo import DIGIT_ZOO, MnistRecipe
 
+Teacher = torch.Tensor | None  # soft targets (50,000, 10) for distillation, or none
+
 
 def precision(recipe: MnistRecipe, device: torch.device) -> str:
     """What the forward pass computes in: bfloat16 where the recipe asks and the hardware has it."""
@@ -43,7 +45,7 @@ def train_one_epoch(
     recipe: MnistRecipe,
     generator: torch.Generator,
     progress: tqdm,
-    teacher: torch.Tensor | None = None,
+    teacher: Teacher = None,
 ) -> list[float]:
     """One pass over the training images in a seeded order; returns the loss of each step.
 
@@ -83,28 +85,45 @@ def train_one_epoch(
 
 def train(name: str, data: Mnist, recipe: MnistRecipe, out: Path) -> dict[str, Any]:
     """Train one digit model, keep its best validation epoch, test it, save it; return its card."""
-    generator = seed_everything(recipe.seed)
+    generator = seed_everything(recipe.seed)  # before the model: its initial weights come from the seed
     device = pick_device()
     model = build_model("digits", DIGIT_ZOO[name].config).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
-    steps = recipe.epochs * -(-len(data.train_images) // recipe.batch_size)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr, total_steps=steps, pct_start=0.2)
-    history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "val_accuracy": []}
-    best_accuracy, best_epoch, best_state = -1.0, 0, None
     started = time.perf_counter()
     teacher, teachers = None, {}
     if recipe.distill:  # the other committed digit models' soft targets, computed once (inside the timing)
         teacher, teachers = teacher_probabilities(STORE, data.train_images, exclude=name)
+    history, best_epoch, best_accuracy = fit(name, model, data, recipe, generator, teacher)
+    record = {
+        "recipe": asdict(recipe),
+        "seed": recipe.seed,
+        "epochs": recipe.epochs,
+        "best_epoch": best_epoch,
+        "duration_seconds": round(time.perf_counter() - started, 1),
+        "device": str(device),
+        "precision": precision(recipe, device),
+        "versions": package_versions(),
+        **({"teachers": teachers} if teachers else {}),
+        "data": f"MNIST: {len(data.train_images)} train / {len(data.val_images)} validation / "
+        f"{len(data.test_images)} test",
+    }
+    test = score_digits(model, data.test_images, data.test_labels)
+    metrics = {"val_accuracy": round(best_accuracy, 6), **digit_metrics(test.predictions, data.test_labels)}
+    card = {"name": name, "task": "digits", "training": record, "metrics": metrics, "history": history}
+    return save_checkpoint(model.cpu(), card, out / name)
+
+
+def fit(
+    name: str, model: nn.Module, data: Mnist, recipe: MnistRecipe, generator: torch.Generator, teacher: Teacher
+) -> tuple[dict[str, list[float]], int, float]:
+    """Train for recipe.epochs, validating after each, and leave the model holding its best epoch's
+    weights; returns the curves, the best epoch and its validation accuracy."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
+    steps = recipe.epochs * -(-len(data.train_images) // recipe.batch_size)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr, total_steps=steps, pct_start=0.2)
+    history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "val_accuracy": []}
+    best_accuracy, best_epoch, best_state = -1.0, 0, model.state_dict()
     for epoch in range(1, recipe.epochs + 1):
-        with tqdm(
-            total=len(data.train_images),
-            desc=f"{name} {epoch}/{recipe.epochs}",
-            unit="img",
-            unit_scale=True,
-            leave=False,
-            mininterval=1.0,
-            disable=None,  # no bar when the output is not a terminal (logs, CI); epoch lines still print
-        ) as progress:
+        with progress_bar(f"{name} {epoch}/{recipe.epochs}", len(data.train_images)) as progress:
             history["train_loss"] += train_one_epoch(
                 model, data, optimizer, schedule, recipe, generator, progress, teacher
             )
@@ -115,30 +134,14 @@ def train(name: str, data: Mnist, recipe: MnistRecipe, out: Path) -> dict[str, A
         if val.accuracy > best_accuracy:
             best_accuracy, best_epoch = val.accuracy, epoch
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    duration = time.perf_counter() - started
-    assert best_state is not None
     model.load_state_dict(best_state)
-    test = score_digits(model, data.test_images, data.test_labels)
-    card = {
-        "name": name,
-        "task": "digits",
-        "training": {
-            "recipe": asdict(recipe),
-            "seed": recipe.seed,
-            "epochs": recipe.epochs,
-            "best_epoch": best_epoch,
-            "duration_seconds": round(duration, 1),
-            "device": str(device),
-            "precision": precision(recipe, device),
-            "versions": package_versions(),
-            **({"teachers": teachers} if teachers else {}),
-            "data": f"MNIST: {len(data.train_images)} train / {len(data.val_images)} validation / "
-            f"{len(data.test_images)} test",
-        },
-        "metrics": {"val_accuracy": round(best_accuracy, 6), **digit_metrics(test.predictions, data.test_labels)},
-        "history": history,
-    }
-    return save_checkpoint(model.cpu(), card, out / name)
+    return history, best_epoch, best_accuracy
+
+
+def progress_bar(description: str, images: int) -> tqdm:
+    """A bar over one epoch's images; none when the output is not a terminal (logs, CI), where the
+    epoch lines still print."""
+    return tqdm(total=images, desc=description, unit="img", unit_scale=True, leave=False, mininterval=1.0, disable=None)
 
 
 def synthetic_mnist(n: int = 256, seed: int = 0) -> Mnist:
