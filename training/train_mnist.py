@@ -52,7 +52,6 @@ def train_one_epoch(
     teacher: soft targets (50000, 10) for the training images, for distillation (recipe.distill).
     """
     device = next(model.parameters()).device
-    mixed = precision(recipe, device) != "float32"
     model.train()
     order = torch.randperm(len(data.train_images), generator=generator)
     images = data.train_images  # (50000, 28, 28) uint8, with writing conventions redrawn on some each epoch
@@ -65,13 +64,8 @@ def train_one_epoch(
         warp = int(len(batch) * recipe.augment_share)
         if warp:
             x[:warp] = augment(x[:warp], data.train_labels[batch[:warp]], generator)
-        y = data.train_labels[batch]
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=mixed):
-            logits = model(x.to(device))  # the recurrent layers in bfloat16; the weights stay float32
-        if teacher is None:
-            loss = F.cross_entropy(logits.float(), y.to(device))
-        else:
-            loss = distilled_loss(logits.float(), y.to(device), teacher[batch].to(device), recipe.distill)
+        soft = None if teacher is None else teacher[batch].to(device)
+        loss = batch_loss(model, x.to(device), data.train_labels[batch].to(device), soft, recipe)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), recipe.clip_norm)
@@ -81,6 +75,19 @@ def train_one_epoch(
         progress.update(len(batch))
         progress.set_postfix(loss=f"{loss.item():.3f}")
     return losses
+
+
+def batch_loss(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, soft: torch.Tensor | None, recipe: MnistRecipe
+) -> torch.Tensor:
+    """Cross-entropy of one batch (x: (batch, 28, 28), y: (batch,)), or its distilled loss against
+    the teachers' soft targets (batch, 10)."""
+    mixed = precision(recipe, x.device) != "float32"
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=mixed):
+        logits = model(x)  # the recurrent layers in bfloat16; the weights stay float32
+    if soft is None:
+        return F.cross_entropy(logits.float(), y)
+    return distilled_loss(logits.float(), y, soft, recipe.distill)
 
 
 def train(name: str, data: Mnist, recipe: MnistRecipe, out: Path) -> dict[str, Any]:
