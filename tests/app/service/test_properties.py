@@ -1,4 +1,4 @@
-"""Properties of the HTTP API, for any input hypothesis can make (tests/app/test_preprocess_*.py hold
+"""Properties of the HTTP API, for any input hypothesis can make (tests/app/preprocess/ hold
 the function-level ones): an image in, the 28x28 input the model saw and 10 probabilities out, or a
 clean 4xx; two bit strings in, a sum checked against Python's integers out, or a 422.
 """

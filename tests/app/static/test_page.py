@@ -1,9 +1,9 @@
 """End-to-end tests of the web page (app/static/): Debian's Chromium, driven by Playwright, against
 the app served by uvicorn on a free port (the `live_server` fixture) with the committed models_store.
 
-    pytest -m browser tests/app/test_page.py      # screenshots land in artifacts/screenshots/
+    pytest -m browser tests/app/static/test_page.py      # screenshots land in artifacts/screenshots/
 
-Each test fails if the browser logs an error (see tests/app/conftest.py).
+Each test fails if the browser logs an error (see tests/app/static/conftest.py).
 """
 
 import contextlib
@@ -17,7 +17,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 REAL_DIGITS = REPO.parent / "shared" / "real-digits"
 DIGIT_MODELS = [
     "mnist-rnn-128", "mnist-rnn-256", "mnist-rnn-128x2", "mnist-lstm-128",
