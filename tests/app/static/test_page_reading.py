@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.app.static.test_page import DIGIT_MODELS, SEVEN, draw, no_sideways_scroll, open_view, touch_draw
+from tests.app.static.browsing import DIGIT_MODELS, SEVEN, draw, no_sideways_scroll, open_view, touch_draw
 
 pytestmark = pytest.mark.browser
 
