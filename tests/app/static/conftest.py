@@ -78,8 +78,10 @@ class Console:
         page.on("requestfailed", self.on_request_failed)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    """Chromium, for this folder's tests only: Playwright's sync API keeps an event loop running in the
+    main thread while it is open, and the tests that run after these call asyncio.run()."""
     if not CHROMIUM.exists():
         pytest.skip(f"Debian's Chromium is not at {CHROMIUM}: apt-get install chromium (CI installs it)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
