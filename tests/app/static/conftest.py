@@ -1,6 +1,6 @@
 """Browser fixtures for the web page's end-to-end tests: Debian's Chromium driven by Playwright.
 
-    pytest -m browser tests/app/static/test_page.py     # needs /usr/bin/chromium (apt-get install chromium)
+    pytest -m browser tests/app/static              # needs /usr/bin/chromium (apt-get install chromium)
 
 `page` (desktop, 1280x900) and `phone` (390x844, touch) open the app served by the session's
 `live_server` (tests/conftest.py). Every browser console error, uncaught exception, failed request
