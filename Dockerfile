@@ -17,8 +17,8 @@
 #                     nothing.
 #   PIP_CERT          the CA bundle pip trusts (a TLS-intercepting proxy's bundle, mounted in at a path
 #                     of its own: apt replaces /etc/ssl/certs/ca-certificates.crt, so not there).
-# Runtime environment: WEB_CONCURRENCY (uvicorn workers), RNNLAB_TORCH_THREADS (torch threads per
-# worker) and every other RNNLAB_ setting of app/settings.py. See README.md, "Containers".
+# Runtime environment: RNNLAB_WORKERS (uvicorn workers; unset: one per CPU the container may use),
+# RNNLAB_TORCH_THREADS (torch threads per worker) and every other RNNLAB_ setting of app/settings.py. See README.md, "Containers".
 
 # --- python: Debian's Python, the base of every stage -------------------------------------------
 FROM debian:bookworm-slim AS python
@@ -76,7 +76,6 @@ ENV PATH=/opt/venv/bin:$PATH \
     MPLCONFIGDIR=/tmp/matplotlib \
     UVICORN_HOST=0.0.0.0 \
     UVICORN_PORT=8000 \
-    WEB_CONCURRENCY=1 \
     RNNLAB_TORCH_THREADS=1 \
     RNNLAB_MODELS_DIR=/srv/rnnlab/models_store
 USER 10001:10001

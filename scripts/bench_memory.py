@@ -43,12 +43,11 @@ def peak_rss(server: Server, stop: threading.Event, peaks: list[float]) -> None:
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     options.add_argument("--uploads", type=int, default=32)
-    options.add_argument("--port", type=int, default=8124)
     args = options.parse_args()
     photos = [uploads.padded_jpeg(data, CAP - FRAMING) for _, data in uploads.twelve_mp_jpegs()]
     bodies = [photos[i % len(photos)] for i in range(args.uploads)]
     with tempfile.TemporaryDirectory(prefix="rnnlab-memory-") as folder:
-        server = start("rnnlab", args.port, Path(folder) / "server.log")
+        server = start("rnnlab", Path(folder) / "server.log")
         try:
             time.sleep(3)  # both workers loaded: readiness answers as soon as one is
             idle = server.rss_mib()

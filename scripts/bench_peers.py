@@ -12,14 +12,16 @@ uploads of each kind (scripts/uploads.py): the page's canvas PNG, 1280x1280 JPEG
 JPEGs. The servers take turns, in another order each round; each cell is preceded by a warm-up.
 The table gives each cell's median over the rounds: req/s (the range over rounds), p50 and p99.
 
---soak sends N uploads of the three kinds, mixed, at c=64 to each server listed, and reports the
-answers by status and the growth of the server's RSS (all its processes) over its idle figure.
+--soak sends at least N uploads of the kinds listed, mixed, at c=64 (in slices of 30 s) to each
+server listed, and reports the answers by status and the growth of the server's RSS (all its
+processes) over its figure after the warm-up.
 """
 
 import argparse
 import json
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -42,7 +44,7 @@ local bodies, path, counts = {}, nil, {}
 function init(args)
   path = args[1]
   for i = 2, #args do local f = io.open(args[i], "rb"); bodies[#bodies + 1] = f:read("*a"); f:close() end
-  quota = tonumber(os.getenv("WRK_QUOTA") or "0"); sent = 0; ok = 0; busy = 0; other = 0
+  ok = 0; busy = 0; other = 0
 end
 local n = 0
 function request()
@@ -51,8 +53,6 @@ function request()
 end
 function response(status)
   if status == 200 then ok = ok + 1 elseif status == 503 then busy = busy + 1 else other = other + 1 end
-  sent = sent + 1
-  if quota > 0 and sent >= quota then wrk.thread:stop() end
 end
 local threads = {}
 function setup(thread) threads[#threads + 1] = thread end
@@ -89,8 +89,16 @@ class Server:
             self.process.wait()
 
 
-def start(name: str, port: int, log: Path) -> Server:
-    """One server with 2 workers on 127.0.0.1:port; its output goes to `log`."""
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start(name: str, log: Path) -> Server:
+    """One server with 2 workers on a free local port; its output goes to `log`."""
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'scripts' / 'peers'}", "RNNLAB_WORKERS": "2"}
     host = ["--host", "127.0.0.1", "--port", str(port)]
     commands = {
@@ -134,13 +142,12 @@ def write_bodies(folder: Path, kinds: list[str]) -> dict[str, list[Path]]:
     return bodies
 
 
-def wrk(server: Server, bodies: list[Path], script: Path, seconds: float, connections: int, quota: int = 0) -> dict:
-    """Load from wrk (2 threads) for `seconds`, or until `quota` answers; its summary as a dict."""
+def wrk(server: Server, bodies: list[Path], script: Path, seconds: float, connections: int) -> dict:
+    """Load from wrk (2 threads) for `seconds`; its summary as a dict."""
     path = "/" + server.url.split("/", 3)[3]  # http://host:port/path -> /path
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "30s", "-s", str(script)]
-    env = {**os.environ, "WRK_QUOTA": str(quota // 2 if quota else 0)}
-    output = subprocess.run([*command, server.url, "--", path, *map(str, bodies)], env=env, capture_output=True,
-                            text=True, check=True).stdout  # fmt: skip
+    output = subprocess.run([*command, server.url, "--", path, *map(str, bodies)], capture_output=True, text=True,
+                            check=True).stdout  # fmt: skip
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
     result: dict = json.loads(line.removeprefix("RESULT "))
     result["rps"] = result["requests"] / result["seconds"]
@@ -152,7 +159,7 @@ def compare(args: argparse.Namespace, bodies: dict[str, list[Path]], script: Pat
     for round_ in range(args.rounds):
         order = args.servers if round_ % 2 == 0 else args.servers[::-1]
         for name in order:
-            server = start(name, args.port, log)
+            server = start(name, log)
             try:
                 wrk(server, bodies["canvas"], script, args.warmup, args.connections)
                 for kind in args.kinds:
@@ -181,18 +188,23 @@ def table(cells: dict[tuple[str, str], list[dict]], servers: list[str], kinds: l
 
 
 def soak(args: argparse.Namespace, bodies: dict[str, list[Path]], script: Path, log: Path) -> None:
+    """At c=64, slices of 30 s of mixed uploads until args.soak answers; RSS before and after."""
     mixed = [path for paths in bodies.values() for path in paths]
     for name in args.servers:
-        server = start(name, args.port, log)
+        server = start(name, log)
         try:
             wrk(server, bodies["canvas"], script, args.warmup, args.connections)
             idle = server.rss_mib()
-            result = wrk(server, mixed, script, 3600, 64, quota=args.soak)
+            slices: list[dict] = []
+            while sum(one["requests"] for one in slices) < args.soak:
+                slices.append(wrk(server, mixed, script, 30, 64))
             after = server.rss_mib()
         finally:
             server.stop()
-        growth = 100 * (after / idle - 1)
-        print(f"soak {name}: {json.dumps(result)}; RSS {idle:.0f} MiB idle, {after:.0f} MiB after ({growth:+.1f} %)")
+        total = {key: sum(one[key] for one in slices) for key in ("requests", "ok", "busy", "other", "socket_errors")}
+        worst_p99 = max(one["p99_ms"] for one in slices)
+        print(f"soak {name}: {json.dumps(total)}, p99 at most {worst_p99:.0f} ms over {len(slices)} slices of 30 s; "
+              f"RSS {idle:.0f} MiB idle, {after:.0f} MiB after ({100 * (after / idle - 1):+.1f} %)")  # fmt: skip
 
 
 def main() -> None:
@@ -203,9 +215,9 @@ def main() -> None:
     options.add_argument("--duration", type=float, default=20, help="seconds of load per cell")
     options.add_argument("--warmup", type=float, default=5, help="seconds of load before a server's first cell")
     options.add_argument("--connections", type=int, default=16)
-    options.add_argument("--port", type=int, default=8123)
     options.add_argument("--soak", type=int, default=0, help="send this many mixed uploads at c=64 instead")
     args = options.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # `timeout` stops the servers too, through the finally blocks
     with tempfile.TemporaryDirectory(prefix="rnnlab-bench-") as folder:
         script, log = Path(folder) / "rotate.lua", Path(folder) / "servers.log"
         script.write_text(LUA)

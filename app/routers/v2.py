@@ -45,6 +45,7 @@ from app.inference_protocol import (
     write_response,
 )
 from app.metrics import Metrics
+from app.overload import Admitted
 from app.preprocess import ImageRejected, preprocess
 from app.protocol_schemas import (
     INFER_BODY,
@@ -123,7 +124,7 @@ INFER_ERRORS = protocol_errors(
     "an image over RNNLAB_MAX_PIXELS",
     e415="an `image` in a format the service does not decode",
     e422="an `image` without ink; a malformed Inference-Header-Content-Length",
-    e503="the models are not loaded yet, or the server is shutting down",
+    e503="the models are not loaded yet, the server is shutting down, or its queue is full (Retry-After)",
 )
 INFER_ROUTE: dict[str, Any] = {
     "response_model": InferenceResponse,
@@ -188,8 +189,8 @@ async def model_ready(model: ModelDep) -> ModelReady:
     return ModelReady(name=model.name, ready=True)
 
 
-@router.post("/models/{name}/versions/{version}/infer", **INFER_ROUTE, dependencies=VERSIONED)
-@router.post("/models/{name}/infer", **INFER_ROUTE)
+@router.post("/models/{name}/versions/{version}/infer", **INFER_ROUTE, dependencies=[*VERSIONED, Admitted])
+@router.post("/models/{name}/infer", **INFER_ROUTE, dependencies=[Admitted])
 async def infer(
     model: ModelDep,
     request: Request,

@@ -84,6 +84,25 @@ def test_a_full_queue_answers_503_with_retry_after(serve, mnist_digits):
     assert classify_at_once(server, [mnist_digits[0].png])[0].json()["digit"] == mnist_digits[0].label
 
 
+def test_a_full_queue_answers_v2_inference_503_in_the_protocols_form(serve):
+    server = serve(RNNLAB_MAX_QUEUE="2", RNNLAB_BATCH_WAIT_MS="100")
+    tensors = [{"name": name, "shape": [1], "datatype": "BYTES", "data": ["1011"]} for name in ("a", "b")]
+
+    def infer(_: int) -> httpx.Response:
+        with httpx.Client(base_url=server.base_url, timeout=60) as client:
+            return client.post("/v2/models/adder-lstm-10/infer", json={"inputs": tensors})
+
+    with ThreadPoolExecutor(16) as pool:
+        responses = list(pool.map(infer, range(16)))
+    assert {response.status_code for response in responses} == {200, 503}
+    for response in responses:
+        if response.status_code == 503:
+            assert response.headers["retry-after"].isdigit()
+            assert "RNNLAB_MAX_QUEUE" in response.json()["error"]
+        else:
+            assert response.json()["outputs"][0]["data"] == ["10110"]
+
+
 def test_a_wait_in_the_queue_past_the_timeout_answers_503(serve, mnist_digits):
     # One inference at a time for 16 big uploads: the last ones wait longer for their turn than 50 ms.
     server = serve(RNNLAB_QUEUE_TIMEOUT_S="0.05", RNNLAB_INFERENCE_CONCURRENCY="1")

@@ -104,7 +104,7 @@ def test_every_probe_path_answers_200_from_the_app(client: TestClient) -> None:
 def test_one_worker_per_pod() -> None:
     for container in containers():
         env = {item["name"]: item["value"] for item in container["env"]}
-        assert env["RNNLAB_WORKERS"] == env["WEB_CONCURRENCY"] == env["RNNLAB_TORCH_THREADS"] == "1"
+        assert env["RNNLAB_WORKERS"] == env["RNNLAB_TORCH_THREADS"] == "1"
         assert env["RNNLAB_SPOOL_DIR"] == "/tmp"
 
 

@@ -101,7 +101,7 @@ def test_api_service_is_published_probed_and_read_only() -> None:
     assert api["restart"] in {"always", "unless-stopped", "on-failure"}
     assert api.get("user") in {None, "10001", "10001:10001"}  # the image's non-root user
     env = environment(api)
-    assert {"RNNLAB_MODELS_DIR", "RNNLAB_TORCH_THREADS", "WEB_CONCURRENCY"} <= env.keys()
+    assert {"RNNLAB_MODELS_DIR", "RNNLAB_TORCH_THREADS", "RNNLAB_WORKERS"} <= env.keys()
 
 
 def test_train_service_writes_the_volume_that_api_reads() -> None:

@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+PROBE_TIMEOUT_S = 3.0  # the Kubernetes probes' timeoutSeconds
+
 
 def test_live_server_classifies_an_uploaded_digit(live_server, mnist_digits):
     digit = mnist_digits[0]
@@ -53,8 +55,8 @@ def test_live_server_rejects_chunked_upload_over_the_cap(live_server):
 
 
 def test_live_server_stays_responsive_while_classifying(live_server, mnist_digits):
-    """Liveness answers within a second throughout a burst of 24 classifications by every model: no
-    decoding or forward pass holds up the server's other requests."""
+    """Liveness answers within a probe's timeout (deploy/kubernetes: 3 s) throughout a burst of 24
+    classifications by every model: no decoding or forward pass holds up the server's other requests."""
 
     def classify(png: bytes) -> int:
         return httpx.post(f"{live_server}/classify?model=all", files={"file": ("d.png", png)}, timeout=60).status_code
@@ -67,4 +69,4 @@ def test_live_server_stays_responsive_while_classifying(live_server, mnist_digit
             assert httpx.get(f"{live_server}/health/live", timeout=10).status_code == 200
             latencies.append(time.perf_counter() - started)
     assert [future.result() for future in burst] == [200] * len(burst)
-    assert latencies and max(latencies) < 1.0, f"liveness took up to {max(latencies):.2f} s"
+    assert latencies and max(latencies) < PROBE_TIMEOUT_S, f"liveness took up to {max(latencies):.2f} s"
