@@ -40,7 +40,10 @@ def open_view(page: Any, base_url: str, view: str) -> None:
 
 
 def draw(page: Any, strokes: list[list[tuple[float, float]]]) -> None:
-    """Draw on the pad with the mouse (Chromium turns it into pointer events); points in [0, 1]."""
+    """Draw on the pad with the mouse (Chromium turns it into pointer events); points in [0, 1].
+
+    Returns once the page has sent each finished stroke: an answer read after that is the whole
+    drawing's, not one the page asked for while the pen paused halfway (see `released`)."""
     box = page.locator("#pad").bounding_box()
     for stroke in strokes:
         x, y = stroke[0]
@@ -48,7 +51,15 @@ def draw(page: Any, strokes: list[list[tuple[float, float]]]) -> None:
         page.mouse.down()
         for x, y in stroke[1:]:
             page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=12)
-        page.mouse.up()
+        with released(page):
+            page.mouse.up()
+
+
+def released(page: Any) -> Any:
+    """A context that ends when the page sends the drawing it classifies as the pen lifts. On a busy
+    machine the pen also pauses mid-stroke, and the page answers that part too: until the lift's
+    request leaves, the pad can show a finished answer to half a digit."""
+    return page.expect_request(lambda request: "/classify" in request.url)
 
 
 def touch_draw(page: Any, strokes: list[list[tuple[float, float]]]) -> None:
@@ -62,7 +73,8 @@ def touch_draw(page: Any, strokes: list[list[tuple[float, float]]]) -> None:
             path += [(x0 + (x1 - x0) * t / 10, y0 + (y1 - y0) * t / 10) for t in range(1, 11)]
         for kind, (x, y) in [("touchStart", path[0]), *(("touchMove", point) for point in path[1:])]:
             cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        with released(page):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     cdp.detach()
 
 
