@@ -10,7 +10,8 @@ up to 16 within 2 ms, workers_per_device=2). Every server runs 2 workers; rnnlab
 its default model. Load comes from wrk in its own process at c=16, rotating through 10 different
 uploads of each kind (scripts/uploads.py): the page's canvas PNG, 1280x1280 JPEG photos, 12 MP
 JPEGs. The servers take turns, in another order each round; each cell is preceded by a warm-up.
-The table gives each cell's median over the rounds: req/s (the range over rounds), p50 and p99.
+The table gives each cell's median over the rounds: req/s (the range over rounds), p50 and p99, and
+the CPU time the server's processes spent per answer (less sensitive to a busy machine than req/s).
 
 --soak sends at least N uploads of the kinds listed, mixed, at c=64 (in slices of 30 s) to each
 server listed, and reports the answers by status and the growth of the server's RSS (all its
@@ -79,6 +80,12 @@ class Server:
         root = psutil.Process(self.process.pid)
         processes = [root, *root.children(recursive=True)]
         return sum(p.memory_info().rss for p in processes if p.is_running()) / 2**20
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server's processes have used so far, all of them."""
+        root = psutil.Process(self.process.pid)
+        times = [p.cpu_times() for p in [root, *root.children(recursive=True)] if p.is_running()]
+        return sum(t.user + t.system for t in times)
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGINT)
@@ -164,7 +171,9 @@ def compare(args: argparse.Namespace, bodies: dict[str, list[Path]], script: Pat
                 wrk(server, bodies["canvas"], script, args.warmup, args.connections)
                 for kind in args.kinds:
                     wrk(server, bodies[kind], script, min(args.warmup, 3), args.connections)
+                    cpu = server.cpu_seconds()
                     result = wrk(server, bodies[kind], script, args.duration, args.connections)
+                    result["cpu_ms"] = 1000 * (server.cpu_seconds() - cpu) / max(result["requests"], 1)
                     cells.setdefault((name, kind), []).append(result)
                     print(f"round {round_ + 1} {name} {kind}: {json.dumps(result)}", flush=True)
             finally:
@@ -179,10 +188,12 @@ def table(cells: dict[tuple[str, str], list[dict]], servers: list[str], kinds: l
         for server in servers:
             runs = cells[(server, kind)]
             rps = [run["rps"] for run in runs]
-            p50, p99 = (statistics.median(run[key] for run in runs) for key in ("p50_ms", "p99_ms"))
+            p50, p99, cpu = (statistics.median(run[key] for run in runs) for key in ("p50_ms", "p99_ms", "cpu_ms"))
             failed = sum(run["other"] + run["busy"] + run["socket_errors"] for run in runs)
-            row.append(f"{statistics.median(rps):.1f} req/s ({min(rps):.1f}-{max(rps):.1f}), p50 {p50:.0f} ms, "
-                       f"p99 {p99:.0f} ms" + (f", {failed} not 200" if failed else ""))  # fmt: skip
+            row.append(
+                f"{statistics.median(rps):.1f} req/s ({min(rps):.1f}-{max(rps):.1f}), p50 {p50:.0f} ms, "
+                f"p99 {p99:.0f} ms, CPU {cpu:.1f} ms/req" + (f", {failed} not 200" if failed else "")
+            )
         lines.append(f"| {KIND_NAMES[kind]} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 
