@@ -22,13 +22,13 @@ ELEMENTS = [b"", b"\x00", b"1011", bytes(range(256)), b"\xff" * 5]  # empty, zer
 
 
 @pytest.fixture(scope="module")
-def digits(client):
-    return client.app.state.registry.get("mnist-gru-128")
+def digits(registry):
+    return registry.get("mnist-gru-128")
 
 
 @pytest.fixture(scope="module")
-def adder(adder_checkpoints, client):
-    return client.app.state.registry.adder_model(None)
+def adder(adder_checkpoints, registry):
+    return registry.adder_model(None)
 
 
 def body(*inputs, outputs=None, **parameters):

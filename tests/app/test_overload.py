@@ -104,7 +104,7 @@ def test_a_full_queue_answers_v2_inference_503_in_the_protocols_form(serve):
 
 
 def test_a_wait_in_the_queue_past_the_timeout_answers_503(serve, mnist_digits):
-    # One thread for 16 big uploads: the last ones wait longer for it than 50 ms.
+    # One inference at a time for 16 big uploads: the last ones wait longer for their turn than 50 ms.
     server = serve(RNNLAB_QUEUE_TIMEOUT_S="0.05", RNNLAB_INFERENCE_CONCURRENCY="1")
     responses = classify_at_once(server, [BIG] * 16)
     statuses = [response.status_code for response in responses]

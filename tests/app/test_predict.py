@@ -6,12 +6,6 @@ import numpy as np
 import pytest
 
 from app.predict import add_batch, classify_batch, digit_probabilities, exact_sum
-from app.registry import load_registry
-
-
-@pytest.fixture(scope="module")
-def registry(models_dir):
-    return load_registry(models_dir)
 
 
 def test_classify_batch_answers_each_image_as_a_single_call_would(registry, mnist_digits):

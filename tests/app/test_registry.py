@@ -8,11 +8,6 @@ from app.registry import UnknownModel, adder_score, best_model, load_registry
 from training.checkpoint import CheckpointError, checkpoint_dirs, read_card
 
 
-@pytest.fixture(scope="module")
-def registry(models_dir):
-    return load_registry(models_dir)
-
-
 def copy_of_one_checkpoint(models_dir, tmp_path):
     source = next(d for d in checkpoint_dirs(models_dir) if read_card(d)["task"] == "digits")
     target = tmp_path / "store" / source.name

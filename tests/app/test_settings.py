@@ -37,3 +37,18 @@ def test_max_pixels_admits_at_least_one_mnist_image(monkeypatch):
         Settings()
     monkeypatch.setenv("RNNLAB_MAX_PIXELS", "784")
     assert Settings().max_pixels == 784
+
+
+def test_batching_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("RNNLAB_MICRO_BATCHING", "false")
+    monkeypatch.setenv("RNNLAB_BATCH_WAIT_MS", "0.5")
+    monkeypatch.setenv("RNNLAB_MAX_BATCH", "16")
+    settings = Settings()
+    assert (settings.micro_batching, settings.batch_wait_ms, settings.max_batch) == (False, 0.5, 16)
+
+
+@pytest.mark.parametrize(("name", "value"), [("MAX_BATCH", "0"), ("BATCH_WAIT_MS", "-1"), ("MICRO_BATCHING", "maybe")])
+def test_batching_settings_reject_nonsense(monkeypatch, name, value):
+    monkeypatch.setenv(f"RNNLAB_{name}", value)
+    with pytest.raises(ValueError, match=name.lower()):
+        Settings()

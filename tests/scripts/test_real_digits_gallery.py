@@ -6,7 +6,7 @@ import numpy as np
 
 from scripts.gallery import write_gallery
 from scripts.real_digits import Sample, miss_counts
-from tests.app.drawn import draw_four
+from tests.app.preprocess.drawn import draw_four
 
 
 def samples(folder: Path) -> list[Sample]:

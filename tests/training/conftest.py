@@ -1,3 +1,11 @@
+"""Training's tests, laid out as training/ is: tests/training/test_X.py tests training/X.py (bits,
+checkpoint, mnist, model, reading, report, train_adder, train_mnist, each trainer with its CLI);
+test_committed_models.py checks the committed models_store/ against a fresh evaluation.
+
+`fake_mnist_dir` is an MNIST-shaped test set written by the test; `one_thread` runs a module's
+tests on one torch thread.
+"""
+
 from collections.abc import Iterator
 
 import numpy as np

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from app.preprocess import ImageRejected, decode, preprocess, to_png_data_url
-from tests.app.drawn import MAX_PIXELS, assert_same_digit, draw_four, encode, reference_four, rejection
+from tests.app.preprocess.drawn import MAX_PIXELS, assert_same_digit, draw_four, encode, reference_four, rejection
 
 
 @pytest.fixture(scope="module")

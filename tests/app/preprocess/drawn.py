@@ -1,6 +1,6 @@
 """Digits drawn in code for the preprocessing tests, and the checks they share.
 
-    from tests.app.drawn import MAX_PIXELS, assert_same_digit, draw_four, encode, rejection
+    from tests.app.preprocess.drawn import MAX_PIXELS, assert_same_digit, draw_four, encode, rejection
     four = preprocess(encode(draw_four()), MAX_PIXELS)        # the reference (28, 28) input
     assert_same_digit(preprocess(encode(draw_four(ink=255, paper=0)), MAX_PIXELS), four)
 
@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 from app.preprocess import ImageRejected, preprocess
 
 MAX_PIXELS = 40_000_000
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
+SHARED = Path(__file__).resolve().parents[3] / ".." / "shared"
 
 
 def draw_four(size=(200, 200), box=(0.3, 0.2, 0.7, 0.8), ink=0, paper=255, mode="L") -> Image.Image:

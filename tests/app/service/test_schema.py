@@ -1,6 +1,6 @@
 """schemathesis against the service's own OpenAPI schema, over real HTTP (the session's live uvicorn).
 
-    pytest tests/app/test_schema.py          # every operation, at most MAX_EXAMPLES requests each
+    pytest tests/app/service/test_schema.py         # every operation, at most MAX_EXAMPLES requests each
 
 For each operation in the schema, schemathesis generates requests that fit it and requests that
 do not, sends them to the live server, and checks every response: never a 5xx, a status that

@@ -1,16 +1,16 @@
 """End-to-end tests of the page's step-by-step views, in Debian's Chromium: "watch it read" in the
 draw view (rows 1..t, the player and the chart) and the adder's state under its bits.
 
-    pytest -m browser tests/app/test_page_reading.py     # screenshots land in artifacts/screenshots/
+    pytest -m browser tests/app/static/test_page_reading.py     # screenshots land in artifacts/screenshots/
 
-Each test fails if the browser logs an error (see tests/app/conftest.py).
+Each test fails if the browser logs an error (see tests/app/static/conftest.py).
 """
 
 from typing import Any
 
 import pytest
 
-from tests.app.test_page import DIGIT_MODELS, SEVEN, draw, no_sideways_scroll, open_view, touch_draw
+from tests.app.static.browsing import DIGIT_MODELS, SEVEN, draw, no_sideways_scroll, open_view, touch_draw
 
 pytestmark = pytest.mark.browser
 

@@ -1,14 +1,11 @@
-"""Step-by-step answers: /classify?steps=true (28 x 10 per model) and /add with "steps": true
-(probability, hidden and cell state per bit, and the carry unit), checked against the plain answers."""
-
-import json
+"""/classify?steps=true: the answer after every row, 28 x 10 a model, and with &hidden=true one
+model's hidden states; checked against the plain answers and the model's own head."""
 
 import numpy as np
 import pytest
 import torch
 
 from app.predict import classify_batch
-from app.settings import Settings
 
 BIDIRECTIONAL = {"mnist-birnn-128", "mnist-bilstm-128"}
 ROUNDING = 1e-6 + 1e-9  # responses round probabilities to 6 decimals
@@ -59,8 +56,7 @@ def test_classify_rejects_a_malformed_steps_flag(client, mnist_digits, value):
     assert "steps" in response.json()["detail"]
 
 
-def test_rows_after_t_cannot_change_step_t(client, mnist_digits):
-    registry = client.app.state.registry
+def test_rows_after_t_cannot_change_step_t(registry, mnist_digits):
     models = registry.digit_models("all")
     image = mnist_digits[3].pixels
     rng = np.random.default_rng(0)
@@ -74,62 +70,14 @@ def test_rows_after_t_cannot_change_step_t(client, mnist_digits):
         assert not np.allclose(before.steps[:, t:], after.steps[:, t:], atol=1e-3)
 
 
-def test_add_steps_give_each_bits_probability_and_both_states(adder_client):
-    for name, width in (("adder-lstm-3", 3), ("adder-lstm-10", 10)):
-        body = {"a": "1011011", "b": "111", "model": name, "steps": True}
-        answer = adder_client.post("/add", json=body).json()
-        steps = answer["steps"]
-        assert len(steps) == answer["bits"] == 8
-        assert all(len(step["hidden"]) == len(step["cell"]) == width for step in steps)
-        by_step = [step["probability"] for step in steps]
-        assert np.abs(np.array(by_step[::-1]) - np.array(answer["probabilities"])).max() <= 1e-5  # LSB first
-        assert all(-1 <= h <= 1 for step in steps for h in step["hidden"])  # h = o * tanh(c)
-
-
-def test_add_steps_point_out_the_carry_unit_or_say_none_tracks_it(adder_client):
-    answer = adder_client.post("/add", json={"a": "1", "b": "1", "steps": True}).json()
-    unit, note = answer["carry_unit"], answer["carry_note"]
-    registry_unit = adder_client.app.state.registry.adder_model(None).carry
-    if unit is None:
-        assert "no unit tracks the carry" in note and abs(registry_unit.correlation) < 0.8
-    else:
-        assert abs(unit["correlation"]) >= 0.8 and unit["state"] in ("hidden", "cell")
-        assert (unit["unit"], unit["state"], unit["correlation"]) == (
-            registry_unit.unit,
-            registry_unit.state,
-            registry_unit.correlation,
-        )
-        assert f"unit {unit['unit']}" in note
-    plain = adder_client.post("/add", json={"a": "1", "b": "1"}).json()
-    assert not {"steps", "carry_unit", "carry_note"} & plain.keys()
-
-
-def test_add_rejects_steps_over_the_cap(adder_client):
-    cap = Settings().max_step_bits
-    response = adder_client.post("/add", json={"a": "1" * (cap + 1), "b": "1", "steps": True})
-    assert response.status_code in (413, 422)
-    detail = response.json()["detail"]
-    assert "RNNLAB_MAX_STEP_BITS" in detail and str(cap) in detail
-    assert adder_client.post("/add", json={"a": "1" * (cap + 1), "b": "1"}).status_code == 200  # no steps: fine
-    assert adder_client.post("/add", json={"a": "1" * cap, "b": "1", "steps": True}).status_code == 200
-
-
-@pytest.mark.parametrize("value", ["maybe", 2, [True], None])
-def test_add_rejects_a_malformed_steps_flag(adder_client, value):
-    body = json.dumps({"a": "1", "b": "1", "steps": value})
-    response = adder_client.post("/add", content=body, headers={"content-type": "application/json"})
-    assert response.status_code == 422
-    assert "steps" in response.json()["detail"]
-
-
 @pytest.mark.parametrize(("name", "width"), [("mnist-gru-128", 128), ("mnist-rnn-256", 256), ("mnist-bilstm-128", 256)])
-def test_hidden_states_are_what_the_head_reads_at_each_step(client, mnist_digits, name, width):
+def test_hidden_states_are_what_the_head_reads_at_each_step(client, registry, mnist_digits, name, width):
     response = client.post(f"/classify?model={name}&steps=true&hidden=true", files=upload(mnist_digits[2].png))
     assert response.status_code == 200 and len(response.content) < 64 * 1024
     answer = response.json()
     hidden = torch.tensor(answer["hidden"])
     assert hidden.shape == (28, width)
-    head = client.app.state.registry.get(name).module.head
+    head = registry.get(name).module.head
     with torch.inference_mode():
         again = torch.softmax(head(hidden), dim=-1)
     assert torch.allclose(again, torch.tensor(answer["steps"]), atol=0.02)  # from states rounded to 3 decimals

@@ -1,6 +1,6 @@
 """The Open Inference Protocol (/v2) driven by NVIDIA's own client, tritonclient[http], against a live uvicorn.
 
-    pytest tests/app/test_v2_tritonclient.py        # needs MNIST's test files for the digit tests
+    pytest tests/app/routers/test_v2_tritonclient.py   # needs MNIST's test files for the digit tests
 
 The oracles are none of the service's code: the models' answers on the raw MNIST test tensors as
 `python -m training evaluate` computes them (the module's argmax), /classify for encoded images,

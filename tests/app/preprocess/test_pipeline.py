@@ -10,7 +10,7 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image, ImageDraw
 
 from app.preprocess import ImageRejected, preprocess, to_mnist
-from tests.app.drawn import (
+from tests.app.preprocess.drawn import (
     MAX_PIXELS,
     assert_same_digit,
     centre_of_mass,

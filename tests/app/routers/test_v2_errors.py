@@ -80,7 +80,8 @@ def test_a_batch_over_the_cap_is_413(limited):
 
 
 def test_sums_over_max_bits_are_413_and_non_binary_strings_400(limited, adder_checkpoints):
-    path = f"/v2/models/{limited.app.state.registry.default_adder}/infer"
+    adder = next(model["name"] for model in limited.get("/models").json() if model["task"] == "adder")
+    path = f"/v2/models/{adder}/infer"
     assert "a[1] has 17 bits; at most 16" in error(limited.post(path, json=sums(["1", "1" * 17], ["1", "1"])), 413)
     assert "b[0] must be a bit string" in error(limited.post(path, json=sums(["1"], ["12"])), 400)
 

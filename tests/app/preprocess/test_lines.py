@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from app.preprocess import preprocess
-from tests.app.drawn import MAX_PIXELS, SHARED, assert_same_digit, draw_four, ink_box
+from tests.app.preprocess.drawn import MAX_PIXELS, SHARED, assert_same_digit, draw_four, ink_box
 from training.paper import line_cover, paper_set, photo
 
 SIZE = {"width": 420, "height": 380}

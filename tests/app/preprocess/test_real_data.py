@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from app.preprocess import decode, preprocess, to_mnist
-from tests.app.drawn import MAX_PIXELS, SHARED, encode
+from tests.app.preprocess.drawn import MAX_PIXELS, SHARED, encode
 
 SAMPLE = 500  # MNIST test digits the unit tests read; scripts/mnist_upload.py reads all 10,000
 # The real digits each model got right when the pipeline moved to OpenCV: none may get fewer.

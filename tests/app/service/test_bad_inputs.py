@@ -1,7 +1,7 @@
 """What users and attackers send, over real HTTP to a live uvicorn: a specific 4xx with a useful detail
 for each bad input, never a 5xx, and a server that still answers correctly afterwards.
 
-Every upload is made here, in code (tests/app/uploads.py); tests/app/test_unusual_images.py has the
+Every upload is made here, in code (tests/app/uploads.py); tests/app/service/test_unusual_images.py has the
 valid but unusual ones, which must be classified.
 """
 
