@@ -11,16 +11,12 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+from training.zoo import ADDER_ZOO, DIGIT_ZOO
+
 REPO = Path(__file__).resolve().parents[3]
 REAL_DIGITS = REPO.parent / "shared" / "real-digits"
-DIGIT_MODELS = [
-    "mnist-rnn-128", "mnist-rnn-256", "mnist-rnn-128x2", "mnist-lstm-128",
-    "mnist-gru-128", "mnist-birnn-128", "mnist-bilstm-128",
-]  # fmt: skip
-ADDERS = [
-    "adder-lstm-3", "adder-lstm-10", "adder-lstm-5-mse", "adder-lstm-5-bce",
-    "adder-lstm-5-len3", "adder-lstm-5-len5", "adder-lstm-5-len10",
-]  # fmt: skip
+DIGIT_MODELS = list(DIGIT_ZOO)  # the page lists the committed zoo: every model of the table
+ADDERS = list(ADDER_ZOO)
 # Photos and scans of ink on paper, and one canvas drawing, from four sources (manifest.csv).
 UPLOADS = [
     "ParkerCai__PRCV_Project-5_Recognition-using-Deep-Networks/3_1.png",
