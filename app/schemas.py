@@ -8,7 +8,7 @@ The length cap on a and b is a setting (RNNLAB_MAX_BITS), so routers/adder.py ch
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.registry import MAX_MODEL_NAME
 
@@ -96,7 +96,7 @@ class AddRequest(BaseModel):
     model: str | None = Field(
         default=None, max_length=MAX_MODEL_NAME, description="an adder's name; default: the best adder"
     )
-    steps: bool = Field(
+    steps: StrictBool = Field(
         default=False,
         description="also return the adder's state after every bit, for operands of up to RNNLAB_MAX_STEP_BITS bits",
     )
