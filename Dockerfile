@@ -12,13 +12,13 @@
 #   TORCH_FIND_LINKS  directories of wheels, separated by spaces, mounted into the build: torch and
 #                     torchvision (and for PyPI's CUDA builds their nvidia-*, cuda-* and triton wheels)
 #                     come from them alone, with no index (pip --no-index).
-#   LOCK_FIND_LINKS   the same for requirements/lock.txt: a directory of its wheels (README,
+#   LOCK_FIND_LINKS   the same for requirements/lock.txt: a directory of its wheels (docs/deploy.md,
 #                     "Building offline"); the hashes are still checked. With both set, pip downloads
 #                     nothing.
 #   PIP_CERT          the CA bundle pip trusts (a TLS-intercepting proxy's bundle, mounted in at a path
 #                     of its own: apt replaces /etc/ssl/certs/ca-certificates.crt, so not there).
 # Runtime environment: RNNLAB_WORKERS (uvicorn workers; unset: one per CPU the container may use),
-# RNNLAB_TORCH_THREADS (torch threads per worker) and every other RNNLAB_ setting of app/settings.py. See README.md, "Containers".
+# RNNLAB_TORCH_THREADS (torch threads per worker) and every other RNNLAB_ setting of app/settings.py. See docs/deploy.md.
 
 # --- python: Debian's Python, the base of every stage -------------------------------------------
 FROM debian:bookworm-slim AS python
