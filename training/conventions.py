@@ -22,20 +22,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from training import strokes
 from training.mnist import load_test_set
-from training.strokes import (
-    SIDE,
-    arc,
-    heading,
-    ink_box,
-    lowest_ink,
-    polyline_distance,
-    row_ink_centre,
-    segment_distance,
-    shift_left_above,
-    stem_edges,
-    topmost_ink,
-)
 
 SET_SEED = 15  # the generator's seed; each convention draws from SET_SEED + its index
 PER_CONVENTION = 400  # images of each convention, each from a different test digit
@@ -76,65 +64,65 @@ def ink(images: torch.Tensor, distance: torch.Tensor, draws: Draws) -> torch.Ten
 
 def slashed_zero(images: torch.Tensor, height: torch.Tensor, draws: Draws) -> torch.Tensor:
     """A slash through the 0's middle, rising to the right at 55-70°, 1.0-1.2 digit heights long."""
-    top, bottom, left, right = ink_box(images)
+    top, bottom, left, right = strokes.ink_box(images)
     centre = torch.stack([(left + right) / 2, (top + bottom) / 2], dim=1)
-    half = (height * draws(0.5, 0.6)).unsqueeze(1) * heading(-torch.deg2rad(draws(55.0, 70.0)))
-    return ink(images, segment_distance(centre - half, centre + half), draws)
+    half = (height * draws(0.5, 0.6)).unsqueeze(1) * strokes.heading(-torch.deg2rad(draws(55.0, 70.0)))
+    return ink(images, strokes.segment_distance(centre - half, centre + half), draws)
 
 
 def crossed_seven(images: torch.Tensor, height: torch.Tensor, draws: Draws) -> torch.Tensor:
     """A bar across the 7's stem, 50-60 % of the way down, 0.45-0.6 of the digit's height long, within ±4°."""
-    top, _, _, _ = ink_box(images)
+    top, _, _, _ = strokes.ink_box(images)
     row = top + height * draws(0.5, 0.6)
-    centre = torch.stack([row_ink_centre(images, row), row], dim=1)
-    half = (height * draws(0.45, 0.6) / 2).unsqueeze(1) * heading(torch.deg2rad(draws(-4.0, 4.0)))
-    return ink(images, segment_distance(centre - half, centre + half), draws)
+    centre = torch.stack([strokes.row_ink_centre(images, row), row], dim=1)
+    half = (height * draws(0.45, 0.6) / 2).unsqueeze(1) * strokes.heading(torch.deg2rad(draws(-4.0, 4.0)))
+    return ink(images, strokes.segment_distance(centre - half, centre + half), draws)
 
 
 def serif_one(images: torch.Tensor, height: torch.Tensor, draws: Draws) -> torch.Tensor:
     """A foot under the 1 (0.45-0.6 of its height), and on every other image a short flag at the top."""
-    foot = lowest_ink(images)
-    half = (height * draws(0.45, 0.6) / 2).unsqueeze(1) * heading(torch.deg2rad(draws(-3.0, 3.0)))
-    images = ink(images, segment_distance(foot - half, foot + half), draws)
-    top, _, _, _ = ink_box(images)
-    peak = torch.stack([row_ink_centre(images, top), top], dim=1)
+    foot = strokes.lowest_ink(images)
+    half = (height * draws(0.45, 0.6) / 2).unsqueeze(1) * strokes.heading(torch.deg2rad(draws(-3.0, 3.0)))
+    images = ink(images, strokes.segment_distance(foot - half, foot + half), draws)
+    top, _, _, _ = strokes.ink_box(images)
+    peak = torch.stack([strokes.row_ink_centre(images, top), top], dim=1)
     # Down to the left, 0.15-0.24 of the height long at 17-29° below the horizontal.
-    reach = (height * draws(0.15, 0.24)).unsqueeze(1) * heading(math.pi - torch.deg2rad(draws(17.0, 29.0)))
-    flagged = ink(images, segment_distance(peak, peak + reach), draws)
+    reach = (height * draws(0.15, 0.24)).unsqueeze(1) * strokes.heading(math.pi - torch.deg2rad(draws(17.0, 29.0)))
+    flagged = ink(images, strokes.segment_distance(peak, peak + reach), draws)
     every_other = (torch.arange(len(images)) % 2 == 0).view(-1, 1, 1)
     return torch.where(every_other, flagged, images)
 
 
 def closed_four(images: torch.Tensor, height: torch.Tensor, draws: Draws) -> torch.Tensor:
     """A stroke from the top of the 4's left arm to its stem, up to 8 % of the height below the stem's top."""
-    _, _, left, right = ink_box(images)
-    columns = torch.arange(float(SIDE)).unsqueeze(0) < ((left + right) / 2).unsqueeze(1)  # (k, 28) left half
-    arm, stem = topmost_ink(images, columns), topmost_ink(images, ~columns)
+    _, _, left, right = strokes.ink_box(images)
+    columns = torch.arange(float(strokes.SIDE)).unsqueeze(0) < ((left + right) / 2).unsqueeze(1)  # (k, 28) left half
+    arm, stem = strokes.topmost_ink(images, columns), strokes.topmost_ink(images, ~columns)
     stem = stem + torch.stack([torch.zeros_like(height), height * draws(0.0, 0.08)], dim=1)
-    return ink(images, segment_distance(arm, stem), draws)
+    return ink(images, strokes.segment_distance(arm, stem), draws)
 
 
 def open_four(images: torch.Tensor, height: torch.Tensor, draws: Draws) -> torch.Tensor:
     """The 4's top opened: ink left of the stem and above 60 % of the height leans away, 0.25-0.4 px a row."""
-    top, _, left, right = ink_box(images)
-    edges = stem_edges(images, (left + right) / 2)
-    return shift_left_above(images, top + 0.6 * height, edges, draws(0.25, 0.4))
+    top, _, left, right = strokes.ink_box(images)
+    edges = strokes.stem_edges(images, (left + right) / 2)
+    return strokes.shift_left_above(images, top + 0.6 * height, edges, draws(0.25, 0.4))
 
 
 def straight_tail_nine(images: torch.Tensor, height: torch.Tensor, draws: Draws) -> torch.Tensor:
     """The 9's tail carried straight down from its end, 0.25-0.35 of the height, within 3° of vertical."""
-    end = lowest_ink(images)
-    reach = (height * draws(0.25, 0.35)).unsqueeze(1) * heading(torch.deg2rad(90.0 + draws(-3.0, 3.0)))
-    return ink(images, segment_distance(end, end + reach), draws)
+    end = strokes.lowest_ink(images)
+    reach = (height * draws(0.25, 0.35)).unsqueeze(1) * strokes.heading(torch.deg2rad(90.0 + draws(-3.0, 3.0)))
+    return ink(images, strokes.segment_distance(end, end + reach), draws)
 
 
 def curled_tail_nine(images: torch.Tensor, height: torch.Tensor, draws: Draws) -> torch.Tensor:
     """A hook at the end of the 9's tail: an arc of radius 0.12-0.18 heights curling down, left and up."""
-    end = lowest_ink(images)
+    end = strokes.lowest_ink(images)
     radius = height * draws(0.12, 0.18)
     centre = end - torch.stack([radius, torch.zeros_like(radius)], dim=1)  # the arc starts at the tail's end
-    points = arc(centre, radius, torch.zeros_like(radius), math.pi * draws(0.9, 1.2), m=9)
-    return ink(images, polyline_distance(points), draws)
+    points = strokes.arc(centre, radius, torch.zeros_like(radius), math.pi * draws(0.9, 1.2), m=9)
+    return ink(images, strokes.polyline_distance(points), draws)
 
 
 CONVENTIONS: dict[str, tuple[int, Draw]] = {
@@ -159,9 +147,9 @@ def mnist_form(image: torch.Tensor) -> torch.Tensor:
     mass = small.sum()
     centre_y = (small.sum(1) * torch.arange(float(size[0]))).sum() / mass
     centre_x = (small.sum(0) * torch.arange(float(size[1]))).sum() / mass
-    y = min(max(round(CENTRE - centre_y.item()), 0), SIDE - size[0])
-    x = min(max(round(CENTRE - centre_x.item()), 0), SIDE - size[1])
-    out = torch.zeros(SIDE, SIDE)
+    y = min(max(round(CENTRE - centre_y.item()), 0), strokes.SIDE - size[0])
+    x = min(max(round(CENTRE - centre_x.item()), 0), strokes.SIDE - size[1])
+    out = torch.zeros(strokes.SIDE, strokes.SIDE)
     out[y : y + size[0], x : x + size[1]] = small
     return out
 
@@ -187,7 +175,7 @@ def convention_set(data_dir: str | Path | None = None) -> dict[str, Part]:
         taken[digit] = start + PER_CONVENTION
         originals = test_images[chosen]
         images = originals.float() / 255
-        top, bottom, _, _ = ink_box(images)
+        top, bottom, _, _ = strokes.ink_box(images)
         drawn = draw(images, bottom - top + 1, Draws(len(chosen), SET_SEED + index))
         formed = torch.stack([mnist_form(image) for image in drawn])
         parts[name] = Part(to_uint8(formed), originals, test_labels[chosen], chosen)

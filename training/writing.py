@@ -14,19 +14,7 @@ import math
 
 import torch
 
-from training.strokes import (
-    SIDE,
-    arc,
-    heading,
-    ink_box,
-    lowest_ink,
-    polyline_distance,
-    row_ink_centre,
-    segment_distance,
-    shift_left_above,
-    stem_edges,
-    topmost_ink,
-)
+from training import strokes
 
 # Share of each class's augmented images that get each convention (the 4s and 9s: one or the other).
 SHARES = {
@@ -54,52 +42,52 @@ def ink(images: torch.Tensor, distance: torch.Tensor, radius: torch.Tensor) -> t
 
 
 def slash(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
-    top, bottom, left, right = ink_box(images)
+    top, bottom, left, right = strokes.ink_box(images)
     centre = torch.stack([(left + right) / 2, (top + bottom) / 2], dim=1)
-    half = (height * p["length"]).unsqueeze(1) * heading(-torch.deg2rad(p["angle"]))
-    return ink(images, segment_distance(centre - half, centre + half), p["radius"])
+    half = (height * p["length"]).unsqueeze(1) * strokes.heading(-torch.deg2rad(p["angle"]))
+    return ink(images, strokes.segment_distance(centre - half, centre + half), p["radius"])
 
 
 def foot(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
-    base = lowest_ink(images)
-    half = (height * p["length"] / 2).unsqueeze(1) * heading(torch.deg2rad(p["tilt"]))
-    return ink(images, segment_distance(base - half, base + half), p["radius"])
+    base = strokes.lowest_ink(images)
+    half = (height * p["length"] / 2).unsqueeze(1) * strokes.heading(torch.deg2rad(p["tilt"]))
+    return ink(images, strokes.segment_distance(base - half, base + half), p["radius"])
 
 
 def close_four(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
-    _, _, left, right = ink_box(images)
-    columns = torch.arange(float(SIDE)).unsqueeze(0) < ((left + right) / 2).unsqueeze(1)
-    arm, stem = topmost_ink(images, columns), topmost_ink(images, ~columns)
+    _, _, left, right = strokes.ink_box(images)
+    columns = torch.arange(float(strokes.SIDE)).unsqueeze(0) < ((left + right) / 2).unsqueeze(1)
+    arm, stem = strokes.topmost_ink(images, columns), strokes.topmost_ink(images, ~columns)
     stem = stem + torch.stack([torch.zeros_like(height), height * p["drop"]], dim=1)
-    return ink(images, segment_distance(arm, stem), p["radius"])
+    return ink(images, strokes.segment_distance(arm, stem), p["radius"])
 
 
 def open_four(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
-    top, _, left, right = ink_box(images)
-    edges = stem_edges(images, (left + right) / 2, by_reach=True)
-    return shift_left_above(images, top + p["pivot"] * height, edges, p["slope"])
+    top, _, left, right = strokes.ink_box(images)
+    edges = strokes.stem_edges(images, (left + right) / 2, by_reach=True)
+    return strokes.shift_left_above(images, top + p["pivot"] * height, edges, p["slope"])
 
 
 def cross(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
-    top, _, _, _ = ink_box(images)
+    top, _, _, _ = strokes.ink_box(images)
     row = top + height * p["down"]
-    centre = torch.stack([row_ink_centre(images, row), row], dim=1)
-    half = (height * p["length"] / 2).unsqueeze(1) * heading(torch.deg2rad(p["tilt"]))
-    return ink(images, segment_distance(centre - half, centre + half), p["radius"])
+    centre = torch.stack([strokes.row_ink_centre(images, row), row], dim=1)
+    half = (height * p["length"] / 2).unsqueeze(1) * strokes.heading(torch.deg2rad(p["tilt"]))
+    return ink(images, strokes.segment_distance(centre - half, centre + half), p["radius"])
 
 
 def straight_tail(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
-    end = lowest_ink(images)
-    reach = (height * p["length"]).unsqueeze(1) * heading(torch.deg2rad(90.0 + p["tilt"]))
-    return ink(images, segment_distance(end, end + reach), p["radius"])
+    end = strokes.lowest_ink(images)
+    reach = (height * p["length"]).unsqueeze(1) * strokes.heading(torch.deg2rad(90.0 + p["tilt"]))
+    return ink(images, strokes.segment_distance(end, end + reach), p["radius"])
 
 
 def curled_tail(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
-    end = lowest_ink(images)
+    end = strokes.lowest_ink(images)
     radius = height * p["curl"]
     centre = end - torch.stack([radius, torch.zeros_like(radius)], dim=1)
-    points = arc(centre, radius, torch.zeros_like(radius), math.pi * p["sweep"], m=5)
-    return ink(images, polyline_distance(points), p["radius"])
+    points = strokes.arc(centre, radius, torch.zeros_like(radius), math.pi * p["sweep"], m=5)
+    return ink(images, strokes.polyline_distance(points), p["radius"])
 
 
 # Each convention: its class, how it is drawn, and its parameters as (low, high, gap): drawn from
@@ -149,7 +137,7 @@ def add_conventions(images: torch.Tensor, labels: torch.Tensor, generator: torch
         if not picked.any():
             continue
         some = images[picked].float() / 255
-        top, bottom, _, _ = ink_box(some)
+        top, bottom, _, _ = strokes.ink_box(some)
         params = {"radius": radius[picked], **{key: value[picked] for key, value in params.items()}}
         out[picked] = (draw(some, bottom - top + 1, params) * 255).round().clamp(0, 255).to(torch.uint8)
     return out
