@@ -29,7 +29,7 @@ STATE_DECIMALS = 3  # a digit model's hidden states, 28 x 128 or 28 x 256 of the
 @dataclass(frozen=True)
 class ZooAnswer:
     """Every model's probabilities for one image; their answers and ensemble are made when asked for
-    (a route shows one model's answer at a time; making them all in the batch cost 13 µs an image)."""
+    (a route shows one model's answer at a time, so only that one is built)."""
 
     models: tuple[str, ...]  # names, in the order the models were given
     probabilities: np.ndarray  # (models, 10) float32

@@ -1,5 +1,5 @@
 """The model zoo: one table per task, a row per served model with its architecture, its training
-recipe and the course notebook's figure for it (DESIGN.md), which is the model's floor.
+recipe and the course notebook's figure for it, which is the model's floor.
 
     from training.zoo import DIGIT_ZOO, ADDER_ZOO
     entry = DIGIT_ZOO["mnist-gru-128"]

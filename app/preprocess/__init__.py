@@ -7,7 +7,7 @@
         ...  # error.status_code (400, 413, 415 or 422) and error.detail go back to the client
     preview = to_png_data_url(pixels)  # "data:image/png;base64,...": what the model saw
 
-One pipeline for every upload, as DESIGN.md describes it:
+One pipeline for every upload, as MNIST itself was made:
 
 1. `decode` (decode.py): the header checked first (format by content, pixel limit), then upright
    8-bit grey, transparency on white; a large JPEG decoded at 1/2, 1/4 or 1/8 scale.
@@ -51,7 +51,7 @@ def preprocess(data: bytes, max_pixels: int) -> np.ndarray:
 
 
 def to_mnist(grey: np.ndarray) -> np.ndarray:
-    """(h, w) uint8 grey -> (28, 28) float32 in [0, 1], as MNIST was made (DESIGN.md, steps 2-5)."""
+    """(h, w) uint8 grey -> (28, 28) float32 in [0, 1], as MNIST was made (step 3 above)."""
     ink = clean(find_ink(reduce(grey)))  # (h', w') uint8, bright on black
     left, top, width, height = cv2.boundingRect(ink)  # of the non-zero pixels
     if width == 0 or height == 0:

@@ -26,4 +26,4 @@ def test_card_accuracy_equals_a_fresh_evaluation(name):
     fresh = evaluate_checkpoint(STORE / name)
     assert fresh["test_accuracy"] == pytest.approx(card["metrics"]["test_accuracy"], abs=1e-6)
     assert fresh["confusion_matrix"] == card["metrics"]["confusion_matrix"]
-    assert fresh["test_accuracy"] > baseline(name)  # the seed notebook's figure is our floor (DESIGN.md)
+    assert fresh["test_accuracy"] > baseline(name)  # the course notebook's figure is our floor

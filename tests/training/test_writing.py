@@ -58,7 +58,7 @@ def test_opening_a_four_moves_its_arm_left_and_keeps_the_stem():
     opened = draw("open-4", four)
     assert torch.equal(opened[:, :, 16:], four[:, :, 16:]) and torch.equal(opened[:, 17:], four[:, 17:])
     top_arm_column = (opened[:, 5, :16].float() * torch.arange(16.0)).sum(1) / opened[:, 5, :16].float().sum(1)
-    assert torch.all(top_arm_column < 7.5)  # was 8.5
+    assert torch.all(top_arm_column < 7.5)  # the closed four's arm sits at column 8
 
 
 def test_a_seven_is_crossed_through_its_stem_below_the_top():
