@@ -1,10 +1,13 @@
-"""OpenCV against scipy.ndimage and scikit-image on the preprocessing pipeline's steps, at its working size.
+"""OpenCV against scipy.ndimage and scikit-image on the preprocessing pipeline's steps, at its working size,
+and the decoders on the page's canvas PNG.
 
     pip install scipy scikit-image     # not rnnlab's dependencies: only this comparison needs them
     python scripts/bench_image_libraries.py
 
 Each step runs on what the pipeline feeds it for a 1280x1280 photo of ink on paper (and the
-page's 560x560 canvas for the first reduction). Milliseconds of one thread: median (min).
+page's 560x560 canvas for the first reduction). The decoders read the canvas PNG (560x560 RGBA,
+as canvas.toBlob sends it) into pixels: libspng (pyspng), OpenCV's libpng and Pillow.
+Milliseconds of one thread: median (min).
 """
 
 import sys
@@ -12,7 +15,11 @@ import time
 from pathlib import Path
 
 import cv2
+import io
+
 import numpy as np
+import pyspng
+from PIL import Image
 from scipy import ndimage
 from skimage import filters, measure, morphology, transform
 
@@ -24,7 +31,8 @@ from scripts.uploads import canvas_pngs, photo_jpegs
 
 cv2.setNumThreads(1)
 data = photo_jpegs(1)[0][1]
-big = decode(canvas_pngs(1)[0][1], 10**8)  # 560x560
+canvas = canvas_pngs(1)[0][1]
+big = decode(canvas, 10**8)  # 560x560
 g = reduce(decode(data, 10**8))
 ink = find_ink(g)
 mask = (ink > 0).astype(np.uint8)
@@ -64,6 +72,12 @@ steps = {
     "moments": (lambda: cv2.moments(f), lambda: measure.moments(f, order=1), lambda: ndimage.center_of_mass(f)),
 }
 
+decoders = {
+    "libspng (pyspng)": lambda: pyspng.load(canvas, "RGBA"),
+    "OpenCV (libpng)": lambda: cv2.imdecode(np.frombuffer(canvas, np.uint8), cv2.IMREAD_UNCHANGED),
+    "Pillow": lambda: Image.open(io.BytesIO(canvas)).load(),
+}
+
 
 def timed(step, runs=60):
     times = []
@@ -79,3 +93,7 @@ print(f"{'step':24} {'OpenCV':>16} {'scikit-image':>16} {'scipy.ndimage':>16}")
 for name, fns in steps.items():
     cells = ["-" if fn is None else "{:.3f} ({:.3f})".format(*timed(fn)) for fn in fns]
     print(f"{name:24} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16}")
+
+print(f"\ndecoding the canvas PNG ({len(canvas) / 1000:.0f} KB, 560x560 RGBA)")
+for name, fn in decoders.items():
+    print("{:24} {:>16}".format(name, "{:.3f} ({:.3f})".format(*timed(fn))))

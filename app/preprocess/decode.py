@@ -7,7 +7,10 @@ checked before any pixel is decoded, so a decompression bomb costs nothing. Open
 releases the GIL, and it decodes a large JPEG at 1/2, 1/4 or 1/8 scale inside libjpeg's inverse
 DCT (IMREAD_REDUCED_GRAYSCALE_*), which a phone photo of one digit can afford and a full decode
 cannot. The EXIF orientation comes from the header Pillow read, and is applied to the decoded grey
-(OpenCV applies it for some flags and not others). Pillow decodes only what OpenCV cannot: GIF,
+(OpenCV applies it for some flags and not others). A PNG without a tRNS chunk, as the page's
+canvas sends, is decoded by libspng (pyspng) into 8-bit RGBA: about twice as fast as OpenCV's libpng
+on the 560x560 canvas, the one step that bounds it (scripts/bench_image_libraries.py; figures in
+BENCHMARKS.md); what libspng refuses goes on to OpenCV. Pillow decodes only what OpenCV cannot: GIF,
 animated WebP, grey PNGs whose transparency is a tRNS colour key, and files OpenCV refuses (a PNG
 with a wrong CRC has intact pixels): its verdict on those is final.
 """
@@ -16,6 +19,7 @@ import io
 
 import cv2
 import numpy as np
+import pyspng
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 FORMATS = "PNG, JPEG, GIF, BMP, WebP"
@@ -49,6 +53,10 @@ def sniff_format(data: bytes) -> str | None:
 def decode(data: bytes, max_pixels: int) -> np.ndarray:
     """Upload bytes -> (h, w) uint8 grey, upright, transparency on white; ImageRejected (415, 413, 400)."""
     header = open_header(data, max_pixels)
+    if header.format == "PNG" and "transparency" not in header.info:
+        rgba = spng_rgba(data)
+        if rgba is not None:
+            return upright(on_white(rgba, cv2.COLOR_RGBA2GRAY), orientation(header))
     if header.format == "GIF" or getattr(header, "is_animated", False) or grey_colour_key(header):
         return pillow_grey(header)
     flags = cv2.IMREAD_UNCHANGED  # keeps alpha and 16 bits, which grey_levels reads
@@ -119,6 +127,15 @@ def grey_colour_key(header: Image.Image) -> bool:
     return header.format == "PNG" and header.mode in ("1", "L", "I", "I;16") and "transparency" in header.info
 
 
+def spng_rgba(data: bytes) -> np.ndarray | None:
+    """A PNG -> (h, w, 4) uint8 RGBA (any colour type or depth, 16 bits to 8), or None where libspng
+    refuses it. Its size was checked in the header: a bomb never reaches here."""
+    try:
+        return pyspng.load(data, "RGBA")
+    except RuntimeError:  # libspng's errors: a truncated or malformed stream
+        return None
+
+
 def grey_levels(pixels: np.ndarray) -> np.ndarray:
     """OpenCV's decoded pixels ((h, w), (h, w, 3) BGR or (h, w, 4) BGRA; 8 or 16 bits) -> (h, w)
     uint8 grey with transparency composited onto white; 16 bits scaled (not clipped) to 8."""
@@ -127,14 +144,15 @@ def grey_levels(pixels: np.ndarray) -> np.ndarray:
     if pixels.ndim == 2:
         return pixels
     if pixels.shape[2] == 4:
-        return on_white(pixels)
+        return on_white(pixels, cv2.COLOR_BGRA2GRAY)
     return cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
 
 
-def on_white(bgra: np.ndarray) -> np.ndarray:
-    """(h, w, 4) uint8 BGRA -> (h, w) uint8 grey composited onto white: grey a + 255 (1 - a)."""
-    alpha = cv2.extractChannel(bgra, 3)
-    grey = cv2.cvtColor(bgra, cv2.COLOR_BGRA2GRAY)
+def on_white(pixels: np.ndarray, to_grey: int) -> np.ndarray:
+    """(h, w, 4) uint8 BGRA or RGBA, as `to_grey` (an OpenCV conversion code) reads it -> (h, w) uint8
+    grey composited onto white: grey a + 255 (1 - a)."""
+    alpha = cv2.extractChannel(pixels, 3)
+    grey = cv2.cvtColor(pixels, to_grey)
     if cv2.minMaxLoc(alpha)[0] == 255:  # opaque, as the page's canvas is
         return grey
     return cv2.add(cv2.multiply(grey, alpha, scale=1 / 255), cv2.bitwise_not(alpha))  # ... + 255 (1 - a)
