@@ -19,6 +19,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from training import strokes
+
 SHARED_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "mnist"
 CACHE_DIR = Path.home() / ".cache" / "rnnlab" / "mnist"
 VALIDATION_SIZE = 10_000
@@ -94,7 +96,9 @@ def to_inputs(images: torch.Tensor) -> torch.Tensor:
     return images.float().div_(255.0)
 
 
-FLAGGED_ONES = 0.3  # share of the augmented 1s that get a continental flag
+FLAGGED_ONES = 0.5  # share of the augmented 1s that get a continental flag
+FLAG_LENGTH = (0.25, 0.6)  # the flag's length, as a share of the digit's height (often half, on a continent)
+FLAG_ANGLE = (0.5, 1.0)  # radians below the horizontal
 PIXEL_CENTRES = torch.stack(
     torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="xy"), dim=-1
 )  # (28 rows, 28 columns, (x, y))
@@ -104,17 +108,20 @@ def uniform(n: int, low: float, high: float, generator: torch.Generator) -> torc
     return torch.rand(n, generator=generator) * (high - low) + low
 
 
-def add_flags(images: torch.Tensor, is_one: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+def add_flags(
+    images: torch.Tensor, is_one: torch.Tensor, generator: torch.Generator, framed: bool = True
+) -> torch.Tensor:
     """Draw the flag that many writers outside the US put on a 1 onto some of the 1s.
 
     MNIST's writers mostly wrote a 1 as a bare stroke, so models trained on it read a
     flagged 1 as a 7. The flag is a short stroke from the top of the digit, down to the left.
-    images: float (batch, 28, 28); is_one: bool (batch,).
+    The flagged 1 is framed again (strokes.reframe), as the service would frame its upload.
+    images: float (batch, 28, 28); is_one: bool (batch,); framed=False: the flag where it was drawn.
     """
     n = images.shape[0]
     # Every image draws its numbers, so that the generator's later draws do not depend on the labels.
-    length_share = uniform(n, 0.25, 0.45, generator)  # of the digit's height
-    angle = uniform(n, 0.5, 1.0, generator)  # radians below the horizontal
+    length_share = uniform(n, *FLAG_LENGTH, generator)
+    angle = uniform(n, *FLAG_ANGLE, generator)
     chosen = is_one & (torch.rand(n, generator=generator) < FLAGGED_ONES)
     flagged = images[chosen]  # (k, 28, 28): the strokes are drawn for these alone
     k = flagged.shape[0]
@@ -131,7 +138,8 @@ def add_flags(images: torch.Tensor, is_one: torch.Tensor, generator: torch.Gener
     t = (((PIXEL_CENTRES - a) * ab).sum(-1, keepdim=True) / (ab * ab).sum(-1, keepdim=True).clamp(min=1e-6)).clamp(0, 1)
     stroke = (1.5 - (PIXEL_CENTRES - a - t * ab).norm(dim=-1)).clamp(0, 1)  # (k, 28, 28)
     images = images.clone()
-    images[chosen] = torch.maximum(flagged, stroke)
+    flagged = torch.maximum(flagged, stroke)
+    images[chosen] = strokes.reframe(flagged) if framed else flagged  # framed as the service frames an upload
     return images
 
 

@@ -4,10 +4,11 @@
     images = add_conventions(data.train_images, data.train_labels, generator)   # uint8 (50000, 28, 28)
 
 Slashed zeros, serifs (feet) on 1s, closed and opened 4s, crossed 7s, and 9s with a straight
-or a curled tail, each on a fixed share of its class (SHARES). The strokes are hard-edged and
-thinner than the convention test set's (training.conventions), and every angle, length and
-position is drawn from ranges that leave out the test set's: the test set measures whether
-a model learned the convention, not these strokes.
+or a curled tail, each on a fixed share of its class (SHARES), then the digit framed again as
+the service frames an upload. The strokes are hard-edged where the convention test set's
+(training.conventions) are soft, and every width, angle, length and position is drawn from
+ranges that leave out the test set's, on either side where they can: the test set measures
+whether a model learned the convention, not these strokes.
 """
 
 import math
@@ -20,13 +21,15 @@ from training import strokes
 SHARES = {
     "slashed-0": 0.3,
     "serif-1": 0.25,
-    "closed-4": 0.25,
-    "open-4": 0.15,
+    "closed-4": 0.45,
+    "open-4": 0.1,
     "crossed-7": 0.3,
     "straight-tail-9": 0.15,
-    "curled-tail-9": 0.2,
+    "curled-tail-9": 0.3,
 }
-RADIUS = (0.6, 1.1)  # the strokes' half-width in px, where they fall to half strength
+# The strokes' half-width in px, where they fall to half strength, as (low, high, gap): the test
+# set's soft strokes fall to half strength 1.3-1.65 px from their centre line.
+RADIUS = (0.6, 2.2, (1.25, 1.7))
 
 
 def outside(n: int, low: float, high: float, gap: tuple[float, float], generator: torch.Generator) -> torch.Tensor:
@@ -58,8 +61,11 @@ def close_four(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.Te
     _, _, left, right = strokes.ink_box(images)
     columns = torch.arange(float(strokes.SIDE)).unsqueeze(0) < ((left + right) / 2).unsqueeze(1)
     arm, stem = strokes.topmost_ink(images, columns), strokes.topmost_ink(images, ~columns)
-    stem = stem + torch.stack([torch.zeros_like(height), height * p["drop"]], dim=1)
-    return ink(images, strokes.segment_distance(arm, stem), p["radius"])
+    end = stem + torch.stack([torch.zeros_like(height), height * p["drop"]], dim=1)
+    closed = ink(images, strokes.segment_distance(arm, end), p["radius"])
+    # A negative drop ends the stroke above the stem's top: the stem is carried up to meet it.
+    above = stem + torch.stack([torch.zeros_like(height), height * p["drop"].clamp(max=0)], dim=1)
+    return ink(closed, strokes.segment_distance(stem, above), p["radius"])
 
 
 def open_four(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -86,7 +92,7 @@ def curled_tail(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.T
     end = strokes.lowest_ink(images)
     radius = height * p["curl"]
     centre = end - torch.stack([radius, torch.zeros_like(radius)], dim=1)
-    points = strokes.arc(centre, radius, torch.zeros_like(radius), math.pi * p["sweep"], m=5)
+    points = strokes.arc(centre, radius, torch.zeros_like(radius), math.pi * p["sweep"], m=9)
     return ink(images, strokes.polyline_distance(points), p["radius"])
 
 
@@ -95,7 +101,7 @@ def curled_tail(images: torch.Tensor, height: torch.Tensor, p: dict[str, torch.T
 CONVENTIONS = {
     "slashed-0": (0, slash, {"angle": (38.0, 82.0, (55.0, 70.0)), "length": (0.38, 0.68, (0.5, 0.6))}),
     "serif-1": (1, foot, {"length": (0.3, 0.72, (0.45, 0.6)), "tilt": (-8.0, 8.0, (-3.0, 3.0))}),
-    "closed-4": (4, close_four, {"drop": (0.08, 0.2, (0.08, 0.08))}),
+    "closed-4": (4, close_four, {"drop": (-0.15, 0.2, (0.0, 0.08))}),
     "open-4": (4, open_four, {"slope": (0.12, 0.5, (0.25, 0.4)), "pivot": (0.5, 0.7, (0.58, 0.62))}),
     "crossed-7": (
         7,
@@ -122,14 +128,19 @@ def choices(labels: torch.Tensor, generator: torch.Generator) -> dict[str, torch
     return chosen
 
 
-def add_conventions(images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+def add_conventions(
+    images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, framed: bool = True
+) -> torch.Tensor:
     """Draw each convention onto its share of its class: images uint8 (n, 28, 28), labels (n,) -> uint8.
 
     Meant for a whole training set at once, once an epoch: only the chosen images are drawn on.
+    Each is then framed again (strokes.reframe) as the service frames an upload: a closing stroke
+    atop a 4 moves its centre of mass up, so the 4 reaches a model lower than MNIST drew it. The
+    models learn the convention as uploads show it. framed=False: the strokes where they were drawn.
     """
     n = len(labels)
     chosen = choices(labels, generator)
-    radius = torch.rand(n, generator=generator) * (RADIUS[1] - RADIUS[0]) + RADIUS[0]
+    radius = outside(n, *RADIUS, generator)
     out = images.clone()
     for name, (_, draw, ranges) in CONVENTIONS.items():
         params = {key: outside(n, low, high, gap, generator) for key, (low, high, gap) in ranges.items()}
@@ -139,5 +150,6 @@ def add_conventions(images: torch.Tensor, labels: torch.Tensor, generator: torch
         some = images[picked].float() / 255
         top, bottom, _, _ = strokes.ink_box(some)
         params = {"radius": radius[picked], **{key: value[picked] for key, value in params.items()}}
-        out[picked] = (draw(some, bottom - top + 1, params) * 255).round().clamp(0, 255).to(torch.uint8)
+        drawn = draw(some, bottom - top + 1, params)
+        out[picked] = ((strokes.reframe(drawn) if framed else drawn) * 255).round().clamp(0, 255).to(torch.uint8)
     return out

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from training import conventions as test_set
-from training.writing import CONVENTIONS, SHARES, add_conventions, choices, outside
+from training.writing import CONVENTIONS, RADIUS, SHARES, add_conventions, choices, outside
 
 K = 64  # images of one synthetic digit, each drawn with its own parameters
 
@@ -17,13 +17,14 @@ def lines(*segments: tuple[int, int, int, int]) -> torch.Tensor:
     return image.expand(K, 28, 28).clone()
 
 
-def draw(name: str, images: torch.Tensor) -> torch.Tensor:
-    """The convention drawn on every image (share forced to 1), the rest of the generator's draws as in training."""
+def draw(name: str, images: torch.Tensor, framed: bool = False) -> torch.Tensor:
+    """The convention drawn on every image (share forced to 1), the rest of the generator's draws as in
+    training; unless framed, not framed again, so that the strokes stay where they were drawn."""
     digit = CONVENTIONS[name][0]
     shares = {key: (1.0 if key == name else 0.0) for key in SHARES}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("training.writing.SHARES", shares)
-        return add_conventions(images, torch.full((K,), digit), torch.Generator().manual_seed(0))
+        return add_conventions(images, torch.full((K,), digit), torch.Generator().manual_seed(0), framed)
 
 
 def added(before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
@@ -79,6 +80,18 @@ def test_a_tail_grows_from_the_bottom_of_the_nine(name):
         assert torch.all(new[:, 14:, :15].flatten(1).any(1)) and not new[:, :12].any()
 
 
+@pytest.mark.parametrize("name", list(CONVENTIONS))
+def test_a_digit_with_a_convention_is_framed_as_the_service_frames_it(name):
+    four = lines((8, 4, 8, 15), (17, 4, 17, 23), (8, 15, 21, 15))
+    framed = draw(name, four, framed=True).float() / 255
+    rows, cols = (framed > 0.02).any(2), (framed > 0.02).any(1)
+    assert torch.all(torch.maximum(rows.sum(1), cols.sum(1)) - 20 <= 1)  # the longer side 20 px (21: resampling)
+    mass = framed.sum((1, 2))
+    centre_y = (framed.sum(2) * torch.arange(28.0)).sum(1) / mass
+    centre_x = (framed.sum(1) * torch.arange(28.0)).sum(1) / mass
+    assert torch.all((centre_y - 14).abs() < 0.5) and torch.all((centre_x - 14).abs() < 0.5)
+
+
 def test_each_convention_lands_on_its_share_of_its_class_only():
     labels = torch.arange(100_000) % 10
     chosen = choices(labels, torch.Generator().manual_seed(1))
@@ -102,4 +115,7 @@ def test_the_draws_keep_out_of_the_test_sets_range():
     values = outside(10_000, 0.3, 0.75, (0.45, 0.6), torch.Generator().manual_seed(0))
     assert values.min() >= 0.3 and values.max() <= 0.75
     assert not ((values > 0.45) & (values < 0.6)).any() and (values > 0.6).any() and (values < 0.45).any()
-    assert test_set.SIGMA[0] * 1.48 > 1.1  # the test strokes are wider than any the augmentation draws
+    # The test set's soft strokes fall to half strength 1.48 sigma from their centre line: inside the
+    # augmentation's gap of half-widths, which it draws on either side.
+    low, high, gap = RADIUS
+    assert gap[0] < test_set.SIGMA[0] * 1.48 and test_set.SIGMA[1] * 1.48 < gap[1] and low < gap[0] < gap[1] < high
