@@ -14,8 +14,9 @@ The table gives each cell's median over the rounds: req/s (the range over rounds
 the CPU time the server's processes spent per answer (less sensitive to a busy machine than req/s).
 
 --soak sends at least N uploads of the kinds listed, mixed, at c=64 (in slices of 30 s) to each
-server listed, and reports the answers by status and the growth of the server's RSS (all its
-processes) over its figure after the warm-up.
+server listed, and reports the answers by status and the server's RSS (all its processes): ready,
+after a warm-up slice of the same mix, and after each slice; the growth is the last over the
+warm-up's figure.
 """
 
 import argparse
@@ -199,23 +200,29 @@ def table(cells: dict[tuple[str, str], list[dict]], servers: list[str], kinds: l
 
 
 def soak(args: argparse.Namespace, bodies: dict[str, list[Path]], script: Path, log: Path) -> None:
-    """At c=64, slices of 30 s of mixed uploads until args.soak answers; RSS before and after."""
+    """At c=64, slices of 30 s of mixed uploads until args.soak answers; RSS after a mixed warm-up
+    slice (the allocator's working set for these uploads) and after every slice."""
     mixed = [path for paths in bodies.values() for path in paths]
     for name in args.servers:
         server = start(name, log)
         try:
-            wrk(server, bodies["canvas"], script, args.warmup, args.connections)
+            started = server.rss_mib()
+            wrk(server, mixed, script, 30, 64)  # the warm-up: not counted
             idle = server.rss_mib()
             slices: list[dict] = []
+            rss: list[float] = []
             while sum(one["requests"] for one in slices) < args.soak:
                 slices.append(wrk(server, mixed, script, 30, 64))
-            after = server.rss_mib()
+                rss.append(server.rss_mib())
         finally:
             server.stop()
         total = {key: sum(one[key] for one in slices) for key in ("requests", "ok", "busy", "other", "socket_errors")}
         worst_p99 = max(one["p99_ms"] for one in slices)
-        print(f"soak {name}: {json.dumps(total)}, p99 at most {worst_p99:.0f} ms over {len(slices)} slices of 30 s; "
-              f"RSS {idle:.0f} MiB idle, {after:.0f} MiB after ({100 * (after / idle - 1):+.1f} %)")  # fmt: skip
+        print(f"soak {name}: {json.dumps(total)}, p99 at most {worst_p99:.0f} ms over {len(slices)} slices of 30 s")
+        print(
+            f"RSS {started:.0f} MiB ready, {idle:.0f} MiB after the warm-up slice, {rss[-1]:.0f} MiB after the run "
+            f"({100 * (rss[-1] / idle - 1):+.1f} %); after each slice: {' '.join(f'{one:.0f}' for one in rss)}"
+        )
 
 
 def main() -> None:
