@@ -10,13 +10,12 @@ as canvas.toBlob sends it) into pixels: libspng (pyspng), OpenCV's libpng and Pi
 Milliseconds of one thread: median (min).
 """
 
+import io
 import sys
 import time
 from pathlib import Path
 
 import cv2
-import io
-
 import numpy as np
 import pyspng
 from PIL import Image

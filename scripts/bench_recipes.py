@@ -1,7 +1,7 @@
 """A digit model's training time under its recipe as it was and as changed, measured side by side.
 
     python scripts/bench_recipes.py --model mnist-rnn-128 --change '{"distill": 0.5}'
-    python scripts/bench_recipes.py --model mnist-lstm-128 --change '{"conventions": true}' --rounds 5
+    python scripts/bench_recipes.py --model mnist-lstm-128 --change '{"conventions": 1.0}' --rounds 5
 
 Each round trains one epoch of the recipe as it was (training.zoo.DIGIT_ZOO, with the
 changed fields at their defaults), then one of the changed recipe, on fresh models; rounds
@@ -52,7 +52,7 @@ def epoch_seconds(name: str, data: Mnist, recipe: MnistRecipe, teacher: torch.Te
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="mnist-rnn-128", choices=list(DIGIT_ZOO))
-    parser.add_argument("--change", default='{"conventions": true}', help="the changed recipe fields, as JSON")
+    parser.add_argument("--change", default='{"conventions": 1.0}', help="the changed recipe fields, as JSON")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()

@@ -56,7 +56,7 @@ def train_one_epoch(
     order = torch.randperm(len(data.train_images), generator=generator)
     images = data.train_images  # (50000, 28, 28) uint8, with writing conventions redrawn on some each epoch
     if recipe.conventions:
-        images = add_conventions(images, data.train_labels, generator)
+        images = add_conventions(images, data.train_labels, generator, recipe.conventions)
     losses = []
     for start in range(0, len(order), recipe.batch_size):
         batch = order[start : start + recipe.batch_size]

@@ -113,8 +113,9 @@ CONVENTIONS = {
 }
 
 
-def choices(labels: torch.Tensor, generator: torch.Generator) -> dict[str, torch.Tensor]:
-    """Which images get which convention: bool (batch,) per convention, none twice.
+def choices(labels: torch.Tensor, generator: torch.Generator, scale: float = 1.0) -> dict[str, torch.Tensor]:
+    """Which images get which convention: bool (batch,) per convention, none twice; each on
+    scale x its share (SHARES) of its class.
 
     One draw per image whatever its label, so that the generator's later draws do not depend on it.
     """
@@ -123,15 +124,16 @@ def choices(labels: torch.Tensor, generator: torch.Generator) -> dict[str, torch
     chosen = {}
     for name, (digit, _, _) in CONVENTIONS.items():
         is_class = labels == digit
-        chosen[name] = is_class & (u >= taken) & (u < taken + SHARES[name])
-        taken = torch.where(is_class, taken + SHARES[name], taken)
+        share = scale * SHARES[name]
+        chosen[name] = is_class & (u >= taken) & (u < taken + share)
+        taken = torch.where(is_class, taken + share, taken)
     return chosen
 
 
 def add_conventions(
-    images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, framed: bool = True
+    images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, scale: float = 1.0, framed: bool = True
 ) -> torch.Tensor:
-    """Draw each convention onto its share of its class: images uint8 (n, 28, 28), labels (n,) -> uint8.
+    """Draw each convention onto scale x its share of its class: images uint8 (n, 28, 28), labels (n,) -> uint8.
 
     Meant for a whole training set at once, once an epoch: only the chosen images are drawn on.
     Each is then framed again (strokes.reframe) as the service frames an upload: a closing stroke
@@ -139,7 +141,7 @@ def add_conventions(
     models learn the convention as uploads show it. framed=False: the strokes where they were drawn.
     """
     n = len(labels)
-    chosen = choices(labels, generator)
+    chosen = choices(labels, generator, scale)
     radius = outside(n, *RADIUS, generator)
     out = images.clone()
     for name, (_, draw, ranges) in CONVENTIONS.items():

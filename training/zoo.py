@@ -21,7 +21,7 @@ class MnistRecipe:
     weight_decay: float = 1e-4
     clip_norm: float = 1.0  # gradient-norm clip; vanilla RNNs need it
     augment_share: float = 0.5  # share of each batch that is randomly warped and thickened
-    conventions: bool = False  # redraw writing conventions on shares of some classes each epoch (training.writing)
+    conventions: float = 0.0  # writing conventions redrawn each epoch on this multiple of their shares (writing.py)
     distill: float = 0.0  # weight of the other digit models' soft targets in the loss (training.distill); 0: off
     mixed_precision: bool = True  # bfloat16 autocast where native (runtime.native_bfloat16), else float32
     seed: int = 0
@@ -60,20 +60,21 @@ class AdderEntry:
 # RNNs learn slowest: more epochs and a gentler peak rate; gated cells converge in a dozen or two
 # epochs at 3e-3. The two-layer RNN wants the gentlest: over 56 epochs at batch 128, peaks of 1e-3,
 # 1.5e-3, 2e-3 and 3e-3 reached 99.03, 98.83, 98.50 and 96.27 % validation accuracy. Every model
-# learns the writing conventions (training.writing); the gated two take two epochs more for them.
-WRITING = MnistRecipe(conventions=True)
+# learns the writing conventions (training.writing): the gated cells on their full shares, with two
+# epochs more; the plain RNNs, which paid up to 0.4 validation points for the full shares, on half.
+GATED, PLAIN = MnistRecipe(conventions=1.0), MnistRecipe(conventions=0.5)
 DIGIT_ZOO: dict[str, DigitEntry] = {
     "mnist-rnn-128x2": DigitEntry(
-        DigitConfig("RNN", 128, num_layers=2), replace(WRITING, epochs=56, batch_size=128, lr=1e-3), 0.9683
+        DigitConfig("RNN", 128, num_layers=2), replace(PLAIN, epochs=56, batch_size=128, lr=1e-3), 0.9683
     ),
-    "mnist-bilstm-128": DigitEntry(DigitConfig("LSTM", 128, bidirectional=True), replace(WRITING, epochs=24), 0.9782),
+    "mnist-bilstm-128": DigitEntry(DigitConfig("LSTM", 128, bidirectional=True), replace(GATED, epochs=24), 0.9782),
     "mnist-birnn-128": DigitEntry(
-        DigitConfig("RNN", 128, bidirectional=True), replace(WRITING, epochs=28, batch_size=64, lr=1.5e-3), 0.9560
+        DigitConfig("RNN", 128, bidirectional=True), replace(PLAIN, epochs=28, batch_size=64, lr=1.5e-3), 0.9560
     ),
-    "mnist-rnn-128": DigitEntry(DigitConfig("RNN", 128), replace(WRITING, epochs=40, batch_size=64, lr=1.5e-3), 0.9442),
-    "mnist-rnn-256": DigitEntry(DigitConfig("RNN", 256), replace(WRITING, epochs=22, batch_size=64, lr=1.5e-3), 0.9486),
-    "mnist-gru-128": DigitEntry(DigitConfig("GRU", 128), replace(WRITING, epochs=16), 0.9706),
-    "mnist-lstm-128": DigitEntry(DigitConfig("LSTM", 128), replace(WRITING, epochs=14), 0.9738),
+    "mnist-rnn-128": DigitEntry(DigitConfig("RNN", 128), replace(PLAIN, epochs=40, batch_size=64, lr=1.5e-3), 0.9442),
+    "mnist-rnn-256": DigitEntry(DigitConfig("RNN", 256), replace(PLAIN, epochs=22, batch_size=64, lr=1.5e-3), 0.9486),
+    "mnist-gru-128": DigitEntry(DigitConfig("GRU", 128), replace(GATED, epochs=16), 0.9706),
+    "mnist-lstm-128": DigitEntry(DigitConfig("LSTM", 128), replace(GATED, epochs=14), 0.9738),
 }
 
 # Input noise makes the carry an attractor: exact at 10,000 bits for each of 3 seeds on 5 and 10
