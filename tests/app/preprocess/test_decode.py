@@ -48,6 +48,29 @@ def test_grey_colour_key_transparency_is_composited_on_white(four: np.ndarray) -
     assert_same_digit(preprocess(encode(keyed, transparency=7), MAX_PIXELS), four)
 
 
+def pillow_grey_on_white(image: Image.Image) -> np.ndarray:
+    white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+    return np.asarray(Image.alpha_composite(white, image.convert("RGBA")).convert("L"), dtype=np.int16)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "P", "I;16"])
+def test_every_png_colour_type_decodes_to_the_grey_pillow_reads(mode: str) -> None:
+    """The PNG path (libspng) against Pillow: colours in the right order, alpha on white, 16 bits to 8."""
+    rng = np.random.default_rng(0)
+    rgba = rng.integers(0, 256, (40, 50, 4), dtype=np.uint8)
+    rgba[..., 3] = np.where(rng.random((40, 50)) < 0.5, 255, rgba[..., 3])  # opaque and translucent pixels
+    image = Image.fromarray(rgba, "RGBA")
+    if mode == "I;16":
+        image = Image.fromarray(rng.integers(0, 65536, (40, 50), dtype=np.uint16))
+        expected = np.rint(np.asarray(image, dtype=np.float64) / 257).astype(np.int16)
+    else:
+        image = image.convert(mode)
+        expected = pillow_grey_on_white(image)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    assert np.abs(decode(buffer.getvalue(), MAX_PIXELS).astype(np.int16) - expected).max() <= 1
+
+
 # Stored pixels for each EXIF orientation: the transpose that the tag's display rotation undoes.
 STORED_AS = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
