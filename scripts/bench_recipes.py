@@ -2,9 +2,13 @@
 
     python scripts/bench_recipes.py --model mnist-rnn-128 --change '{"distill": 0.5}'
     python scripts/bench_recipes.py --model mnist-lstm-128 --change '{"conventions": 1.0}' --rounds 5
+    python scripts/bench_recipes.py --model all --was '{"conventions": 0.0}' \\
+        --was-epochs '{"mnist-lstm-128": 12, "mnist-gru-128": 14}'    # the zoo's recipes against those
 
-Each round trains one epoch of the recipe as it was (training.zoo.DIGIT_ZOO, with the
-changed fields at their defaults), then one of the changed recipe, on fresh models; rounds
+With --change, "as was" is the zoo's recipe with the changed fields at their defaults; without it,
+"changed" is the zoo's recipe and "as was" the same with the --was fields and --was-epochs.
+
+Each round trains one epoch of the recipe as it was, then one of the changed recipe, on fresh models; rounds
 alternate, so the machine's noise hits both. A distilled recipe also pays once for its
 teachers' soft targets (training.distill), timed here on its own. Printed: the median
 epochs, and the whole training's time under each recipe (epochs x median epoch, plus the
@@ -49,43 +53,59 @@ def epoch_seconds(name: str, data: Mnist, recipe: MnistRecipe, teacher: torch.Te
     return since(start)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="mnist-rnn-128", choices=list(DIGIT_ZOO))
-    parser.add_argument("--change", default='{"conventions": 1.0}', help="the changed recipe fields, as JSON")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    change = json.loads(args.change)
-    defaults = {f.name: f.default for f in fields(MnistRecipe) if f.name in change}
-    recipes = {
-        "as was": replace(DIGIT_ZOO[args.model].recipe, **defaults),
-        "changed": replace(DIGIT_ZOO[args.model].recipe, **change),
-    }
-    data = load_mnist()
+def time_model(name: str, data: Mnist, recipes: dict[str, MnistRecipe], rounds: int) -> dict[str, Seconds]:
+    """The whole training's time under each recipe, (wall, CPU): epochs x the median epoch, plus teachers."""
     teachers = {key: (None, (0.0, 0.0)) for key in recipes}
     for key, recipe in recipes.items():
         if recipe.distill:
             start = clock()
-            probabilities, _ = teacher_probabilities(STORE, data.train_images, exclude=args.model)
+            probabilities, _ = teacher_probabilities(STORE, data.train_images, exclude=name)
             teachers[key] = (probabilities, since(start))
     times: dict[str, list[Seconds]] = {key: [] for key in recipes}
-    for round_ in range(1, args.rounds + 1):
+    for round_ in range(1, rounds + 1):
         for key, recipe in recipes.items():
-            times[key].append(epoch_seconds(args.model, data, recipe, teachers[key][0]))
-        print(f"round {round_}: " + ", ".join(f"{k} {t[-1][0]:.2f} s ({t[-1][1]:.2f} s CPU)" for k, t in times.items()))
-    print(f"{args.model} {change}, {torch.get_num_threads()} thread(s), {args.rounds} rounds:")
+            times[key].append(epoch_seconds(name, data, recipe, teachers[key][0]))
+        cells = ", ".join(f"{key} {t[-1][0]:.2f} s ({t[-1][1]:.2f} s CPU)" for key, t in times.items())
+        print(f"{name} round {round_}: {cells}")
+    totals = {}
+    for key, recipe in recipes.items():
+        wall, cpu = (statistics.median(t[index] for t in times[key]) for index in (0, 1))
+        totals[key] = (recipe.epochs * wall + teachers[key][1][0], recipe.epochs * cpu + teachers[key][1][1])
+        print(
+            f"  {key}: {recipe.epochs} epochs of {wall:.2f} s ({cpu:.2f} s CPU), teachers {teachers[key][1][0]:.1f} s: "
+            f"{totals[key][0]:.0f} s ({totals[key][1]:.0f} s CPU)"
+        )
+    return totals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="mnist-rnn-128", choices=["all", *DIGIT_ZOO])
+    parser.add_argument("--change", default=None, help="the changed recipe fields, as JSON (default: the zoo's recipe)")
+    parser.add_argument("--was", default='{"conventions": 0.0}', help="with no --change: the fields as they were")
+    parser.add_argument("--was-epochs", default="{}", help='with no --change: epochs as they were, {"name": epochs}')
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    names = list(DIGIT_ZOO) if args.model == "all" else [args.model]
+    data = load_mnist()
+    totals: dict[str, Seconds] = {"as was": (0.0, 0.0), "changed": (0.0, 0.0)}
+    for name in names:
+        recipe = DIGIT_ZOO[name].recipe
+        if args.change is not None:
+            change = json.loads(args.change)
+            defaults = {f.name: f.default for f in fields(MnistRecipe) if f.name in change}
+            recipes = {"as was": replace(recipe, **defaults), "changed": replace(recipe, **change)}
+        else:
+            was = {**json.loads(args.was), "epochs": json.loads(args.was_epochs).get(name, recipe.epochs)}
+            recipes = {"as was": replace(recipe, **was), "changed": recipe}
+        for key, (wall, cpu) in time_model(name, data, recipes, args.rounds).items():
+            totals[key] = (totals[key][0] + wall, totals[key][1] + cpu)
+    print(f"{', '.join(names)}: {torch.get_num_threads()} thread(s), {args.rounds} rounds")
     for kind, index in (("wall", 0), ("CPU", 1)):
-        total = {}
-        for key, recipe in recipes.items():
-            epoch = statistics.median(t[index] for t in times[key])
-            total[key] = recipe.epochs * epoch + teachers[key][1][index]
-            print(
-                f"  {kind} {key}: median epoch {epoch:.2f} s, teachers {teachers[key][1][index]:.1f} s, "
-                f"{recipe.epochs} epochs {total[key]:.0f} s"
-            )
-        print(f"  {kind} ratio changed / as was: {total['changed'] / total['as was']:.3f}")
+        before, after = totals["as was"][index], totals["changed"][index]
+        print(f"  {kind}: as was {before:.0f} s, changed {after:.0f} s, ratio {after / before:.3f}")
 
 
 if __name__ == "__main__":
