@@ -131,9 +131,10 @@ def spng_rgba(data: bytes) -> np.ndarray | None:
     """A PNG -> (h, w, 4) uint8 RGBA (any colour type or depth, 16 bits to 8), or None where libspng
     refuses it. Its size was checked in the header: a bomb never reaches here."""
     try:
-        return pyspng.load(data, "RGBA")
+        rgba: np.ndarray = pyspng.load(data, "RGBA")
     except RuntimeError:  # libspng's errors: a truncated or malformed stream
         return None
+    return rgba
 
 
 def grey_levels(pixels: np.ndarray) -> np.ndarray:
