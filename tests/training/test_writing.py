@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from training import conventions as test_set
-from training.writing import CONVENTIONS, RADIUS, SHARES, add_conventions, choices, outside
+from training.writing import CONVENTIONS, RADIUS, SHARES, add_conventions, choices, close_four, outside
 
 K = 64  # images of one synthetic digit, each drawn with its own parameters
 
@@ -52,6 +52,15 @@ def test_closing_a_four_joins_the_arm_to_the_stem_at_the_top():
     new = added(four, draw("closed-4", four))
     assert torch.all(new[:, 3:12, 10:17].flatten(1).any(1))  # the gap between arm and stem is bridged
     assert not new[:, 15:].any()  # below the crossbar nothing changes
+
+
+def test_a_four_closed_above_its_stem_has_the_stem_carried_up_to_the_stroke():
+    four = lines((8, 8, 8, 15), (17, 8, 17, 23), (8, 15, 21, 15)).float() / 255  # stem and arm start on row 8
+    params = {"drop": torch.full((K,), -0.15), "radius": torch.full((K,), 0.8)}
+    closed = close_four(four, torch.full((K,), 16.0), params)
+    new = (closed - four) > 0.5
+    assert torch.all(new[:, 5:8, 17:19].flatten(1).any(1))  # the stem goes on up, 0.15 x 16 px above row 8
+    assert torch.all(new[:, 5:8, 9:16].flatten(1).any(1))  # and the stroke from the arm meets it there
 
 
 def test_opening_a_four_moves_its_arm_left_and_keeps_the_stem():
