@@ -13,12 +13,8 @@ as the service computes it) is scored too. An image the preprocessing rejects co
 """
 
 import argparse
-import csv
 import json
 import sys
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -26,50 +22,12 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # app, training and scripts from this checkout
-DEFAULT_DATA = REPO.parent / "shared" / "real-digits"
+
+from training.real_digits import REAL_DIGITS, Sample, miss_counts, misses, preprocess_samples, read_manifest  # noqa: E402
+
+DEFAULT_DATA = REAL_DIGITS
 DEFAULT_MODELS = REPO / "models_store"
 OVERALL = "overall"
-
-
-@dataclass(frozen=True)
-class Sample:
-    name: str  # the path in the manifest, e.g. "anzemur__Digit-recognition/0_1.jpeg"
-    path: Path
-    label: int
-    source: str  # the publishing repository's owner, e.g. "anzemur"
-
-
-@dataclass(frozen=True)
-class Miss:
-    model: str
-    sample: Sample
-    predicted: int | None  # None: the image was rejected
-
-
-def read_manifest(data_dir: Path) -> list[Sample]:
-    with open(data_dir / "manifest.csv", newline="") as manifest:
-        return [
-            Sample(row["path"], data_dir / row["path"], int(row["label"]), row["source_repo"].split("/")[0])
-            for row in csv.DictReader(manifest)
-        ]
-
-
-def preprocess_samples(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Every sample through app.preprocess: (n, 28, 28) float32 inputs (zeros where refused),
-    (n,) whether each was accepted, and a line for each refusal."""
-    from app.preprocess import ImageRejected, preprocess
-    from app.settings import Settings
-
-    max_pixels = Settings().max_pixels  # the service's limit (RNNLAB_MAX_PIXELS)
-    pixels = np.zeros((len(samples), 28, 28), dtype=np.float32)
-    accepted, rejected = np.ones(len(samples), dtype=bool), []
-    for i, sample in enumerate(samples):
-        try:
-            pixels[i] = preprocess(sample.path.read_bytes(), max_pixels)
-        except ImageRejected as error:
-            accepted[i] = False
-            rejected.append(f"{sample.name}: {error.status_code} {error.detail}")
-    return pixels, accepted, rejected
 
 
 def predict_in_process(samples: list[Sample], models_dir: Path) -> tuple[dict[str, list[int | None]], list[str]]:
@@ -127,29 +85,6 @@ def accuracy_table(samples: list[Sample], predictions: dict[str, list[int | None
     return table
 
 
-def misses(samples: list[Sample], predictions: dict[str, list[int | None]]) -> Iterable[Miss]:
-    for name, predicted in predictions.items():
-        for sample, digit in zip(samples, predicted, strict=True):
-            if digit != sample.label:
-                yield Miss(name, sample, digit)
-
-
-def miss_counts(samples: list[Sample], predictions: dict[str, list[int | None]]) -> str:
-    """Markdown: each model's misses by source, then by class (the digit it should have read)."""
-    found = list(misses(samples, predictions))
-    lines = []
-    for title, key_of in (("source", lambda s: s.source), ("class", lambda s: s.label)):
-        images = Counter(key_of(s) for s in samples)
-        keys = sorted(images) if title == "class" else list(images)
-        lines += [f"\nMisses by {title} (images in brackets):\n"]
-        lines += ["| model | " + " | ".join(f"{key} ({images[key]})" for key in keys) + " | all |"]
-        lines += ["| --- " * (len(keys) + 2) + "|"]
-        for name in predictions:
-            counted = Counter(key_of(m.sample) for m in found if m.model == name)
-            lines += [f"| {name} | " + " | ".join(str(counted[key]) for key in keys) + f" | {counted.total()} |"]
-    return "\n".join(lines)
-
-
 def format_table(samples: list[Sample], table: dict[str, dict[str, float]]) -> str:
     counts = {src: sum(s.source == src for s in samples) for src in dict.fromkeys(s.source for s in samples)}
     columns = [*(f"{src} ({n})" for src, n in counts.items()), f"{OVERALL} ({len(samples)})"]
@@ -192,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     for line in rejected:
         print(f"rejected: {line}")
     if args.counts:
-        print(miss_counts(samples, predictions))
+        print("\n".join(miss_counts(samples, predictions)))
     if args.gallery and not args.url:
         from scripts.gallery import write_gallery
 

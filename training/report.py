@@ -18,6 +18,7 @@ from training.convention_report import writing_section
 from training.mnist import load_test_set
 from training.model import TASKS
 from training.plots import plot_bit_accuracy, plot_carry_units, plot_exact_by_length, plot_true_class_by_row, save
+from training.real_digits import real_digit_section
 from training.zoo import baseline
 
 ADDER_COMPARISONS = {
@@ -232,6 +233,7 @@ def write_report(store: Path, data_dir: Path | None = None) -> Path:
     if digits:
         lines += digit_section(digits, of_task["digits"], plots, data_dir)
         lines += writing_section(store)
+        lines += real_digit_section(store)
     adders = {c["name"]: c for c in cards if c["task"] == "adder"}
     if adders:
         lines += adder_section(adders, of_task["adder"], plots)

@@ -1,12 +1,12 @@
-"""scripts/real_digits.py's error gallery and miss counts, on three drawn images."""
+"""The real digits' error gallery (scripts/gallery.py) and miss counts (training.real_digits), on three drawn images."""
 
 from pathlib import Path
 
 import numpy as np
 
 from scripts.gallery import write_gallery
-from scripts.real_digits import Sample, miss_counts
 from tests.app.preprocess.drawn import draw_four
+from training.real_digits import Sample, miss_counts
 
 
 def samples(folder: Path) -> list[Sample]:
