@@ -96,8 +96,19 @@ def to_inputs(images: torch.Tensor) -> torch.Tensor:
     return images.float().div_(255.0)
 
 
-FLAGGED_ONES = 0.5  # share of the augmented 1s that get a continental flag
-FLAG_LENGTH = (0.25, 0.6)  # the flag's length, as a share of the digit's height (often half, on a continent)
+@dataclass(frozen=True)
+class Flags:
+    """How add_flags draws the continental flag: on a share of the augmented 1s, 0.25 of the 1's height
+    long up to `longest`, and whether the flagged 1 is framed again as the service frames an upload.
+    FIRST_FLAGS are the first recipes', CONTINENTAL today's."""
+
+    share: float = 0.3
+    longest: float = 0.45
+    framed: bool = False
+
+
+FIRST_FLAGS = Flags()
+CONTINENTAL = Flags(share=0.5, longest=0.6, framed=True)  # a continental flag is often half the 1's height
 FLAG_ANGLE = (0.5, 1.0)  # radians below the horizontal
 PIXEL_CENTRES = torch.stack(
     torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="xy"), dim=-1
@@ -108,21 +119,19 @@ def uniform(n: int, low: float, high: float, generator: torch.Generator) -> torc
     return torch.rand(n, generator=generator) * (high - low) + low
 
 
-def add_flags(
-    images: torch.Tensor, is_one: torch.Tensor, generator: torch.Generator, framed: bool = True
-) -> torch.Tensor:
+def add_flags(images: torch.Tensor, is_one: torch.Tensor, generator: torch.Generator, flags: Flags) -> torch.Tensor:
     """Draw the flag that many writers outside the US put on a 1 onto some of the 1s.
 
     MNIST's writers mostly wrote a 1 as a bare stroke, so models trained on it read a
     flagged 1 as a 7. The flag is a short stroke from the top of the digit, down to the left.
-    The flagged 1 is framed again (strokes.reframe), as the service would frame its upload.
-    images: float (batch, 28, 28); is_one: bool (batch,); framed=False: the flag where it was drawn.
+    With flags.framed, the flagged 1 is framed again (strokes.reframe), as the service would frame
+    its upload. images: float (batch, 28, 28); is_one: bool (batch,).
     """
     n = images.shape[0]
     # Every image draws its numbers, so that the generator's later draws do not depend on the labels.
-    length_share = uniform(n, *FLAG_LENGTH, generator)
+    length_share = uniform(n, 0.25, flags.longest, generator)
     angle = uniform(n, *FLAG_ANGLE, generator)
-    chosen = is_one & (torch.rand(n, generator=generator) < FLAGGED_ONES)
+    chosen = is_one & (torch.rand(n, generator=generator) < flags.share)
     flagged = images[chosen]  # (k, 28, 28): the strokes are drawn for these alone
     k = flagged.shape[0]
     inked_rows = (flagged > 0.5).any(dim=2)  # (k, 28)
@@ -139,7 +148,7 @@ def add_flags(
     stroke = (1.5 - (PIXEL_CENTRES - a - t * ab).norm(dim=-1)).clamp(0, 1)  # (k, 28, 28)
     images = images.clone()
     flagged = torch.maximum(flagged, stroke)
-    images[chosen] = strokes.reframe(flagged) if framed else flagged  # framed as the service frames an upload
+    images[chosen] = strokes.reframe(flagged) if flags.framed else flagged
     return images
 
 
@@ -158,14 +167,16 @@ def spread_maximum(images: torch.Tensor) -> torch.Tensor:
     return grown
 
 
-def augment(images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+def augment(
+    images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, flags: Flags = CONTINENTAL
+) -> torch.Tensor:
     """Flagged 1s, random slant, rotation, scale, shift and stroke width, on a float batch (batch, 28, 28).
 
     Preprocessing already normalises size and position, so the ranges are modest; they
     cover what it cannot remove: slanted writing, rotated photos, thick marker strokes,
     and a writing style MNIST lacks.
     """
-    images = add_flags(images, labels == 1, generator)
+    images = add_flags(images, labels == 1, generator, flags)
     n = images.shape[0]
     draw = partial(uniform, n, generator=generator)  # draw(low, high): one value per image
     angle = draw(-0.2, 0.2)  # radians, about ±11°

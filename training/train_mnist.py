@@ -63,7 +63,7 @@ def train_one_epoch(
         x = to_inputs(images[batch])  # (batch, 28 steps, 28 features)
         warp = int(len(batch) * recipe.augment_share)
         if warp:
-            x[:warp] = augment(x[:warp], data.train_labels[batch[:warp]], generator)
+            x[:warp] = augment(x[:warp], data.train_labels[batch[:warp]], generator, recipe.flags)
         soft = None if teacher is None else teacher[batch].to(device)
         loss = batch_loss(model, x.to(device), data.train_labels[batch].to(device), soft, recipe)
         optimizer.zero_grad(set_to_none=True)

@@ -10,6 +10,7 @@ recipe and the course notebook's figure for it, which is the model's floor.
 
 from dataclasses import dataclass, replace
 
+from training.mnist import CONTINENTAL, FIRST_FLAGS, Flags
 from training.model import AdderConfig, DigitConfig
 
 
@@ -21,6 +22,7 @@ class MnistRecipe:
     weight_decay: float = 1e-4
     clip_norm: float = 1.0  # gradient-norm clip; vanilla RNNs need it
     augment_share: float = 0.5  # share of each batch that is randomly warped and thickened
+    flags: Flags = FIRST_FLAGS  # continental flags on augmented 1s (mnist.add_flags)
     conventions: float = 0.0  # writing conventions redrawn each epoch on this multiple of their shares (writing.py)
     distill: float = 0.0  # weight of the other digit models' soft targets in the loss (training.distill); 0: off
     mixed_precision: bool = True  # bfloat16 autocast where native (runtime.native_bfloat16), else float32
@@ -62,7 +64,7 @@ class AdderEntry:
 # 1.5e-3, 2e-3 and 3e-3 reached 99.03, 98.83, 98.50 and 96.27 % validation accuracy. Every model
 # learns the writing conventions (training.writing): the gated cells on their full shares, with two
 # epochs more; the plain RNNs, which paid up to 0.4 validation points for the full shares, on half.
-GATED, PLAIN = MnistRecipe(conventions=1.0), MnistRecipe(conventions=0.5)
+GATED, PLAIN = MnistRecipe(flags=CONTINENTAL, conventions=1.0), MnistRecipe(flags=CONTINENTAL, conventions=0.5)
 DIGIT_ZOO: dict[str, DigitEntry] = {
     "mnist-rnn-128x2": DigitEntry(
         DigitConfig("RNN", 128, num_layers=2), replace(PLAIN, epochs=56, batch_size=128, lr=1e-3), 0.9683

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from training.mnist import add_flags, augment, load_mnist, read_idx, spread_maximum, to_inputs
+from training.mnist import CONTINENTAL, Flags, add_flags, augment, load_mnist, read_idx, spread_maximum, to_inputs
 
 
 def write_idx(path, array, type_code=0x08):
@@ -67,7 +67,7 @@ def test_add_flags_draws_only_on_chosen_ones_and_only_adds_ink():
     images = torch.zeros(64, 28, 28)
     images[:, 4:24, 14] = 1.0  # a bare vertical 1
     is_one = torch.arange(64) < 32
-    flagged = add_flags(images, is_one, torch.Generator().manual_seed(0), framed=False)
+    flagged = add_flags(images, is_one, torch.Generator().manual_seed(0), Flags())
     changed = (flagged != images).flatten(1).any(1)
     assert changed[:32].any() and not changed[32:].any()
     assert torch.all(flagged >= images)
@@ -76,13 +76,23 @@ def test_add_flags_draws_only_on_chosen_ones_and_only_adds_ink():
     assert torch.all(ink_left_of_stem > 1.0)
 
 
+def test_a_flagged_one_is_framed_again_as_the_service_frames_it():
+    images = torch.zeros(64, 28, 28)
+    images[:, 4:24, 14] = 1.0  # a bare 1, its mass centred on row 13.5 and column 14
+    flagged = add_flags(images, torch.ones(64, dtype=torch.bool), torch.Generator().manual_seed(0), CONTINENTAL)
+    changed = (flagged != images).flatten(1).any(1)
+    mass = flagged[changed].sum((1, 2))
+    centre_x = (flagged[changed].sum(1) * torch.arange(28.0)).sum(1) / mass
+    assert changed.float().mean() > 0.3 and torch.all((centre_x - 14).abs() < 0.5)  # the flag would pull it left
+
+
 def test_add_flags_draws_the_same_numbers_whatever_the_labels():
     """The draws do not depend on how many 1s a batch holds: augmenting later batches stays the same."""
     images = to_inputs(torch.randint(0, 256, (16, 28, 28), dtype=torch.uint8))
     after = []
     for is_one in (torch.zeros(16, dtype=torch.bool), torch.ones(16, dtype=torch.bool)):
         generator = torch.Generator().manual_seed(5)
-        add_flags(images, is_one, generator)
+        add_flags(images, is_one, generator, CONTINENTAL)
         after.append(torch.rand(4, generator=generator))
     assert torch.equal(after[0], after[1])
 
