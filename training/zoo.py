@@ -61,17 +61,20 @@ class AdderEntry:
 # Listed from the longest training to the shortest: the order in which --jobs starts them. Plain
 # RNNs learn slowest: more epochs and a gentler peak rate; gated cells converge in a dozen or two
 # epochs at 3e-3. The two-layer RNN wants the gentlest: over 56 epochs at batch 128, peaks of 1e-3,
-# 1.5e-3, 2e-3 and 3e-3 reached 99.03, 98.83, 98.50 and 96.27 % validation accuracy. Every model
-# learns the writing conventions (training.writing): the gated cells on their full shares, with two
-# epochs more; the plain RNNs, which paid up to 0.4 validation points for the full shares, on half.
-GATED, PLAIN = MnistRecipe(flags=CONTINENTAL, conventions=1.0), MnistRecipe(flags=CONTINENTAL, conventions=0.5)
+# 1.5e-3, 2e-3 and 3e-3 reached 99.03, 98.83, 98.50 and 96.27 % validation accuracy.
+# WRITING: longer continental flags and the writing conventions (training.writing), framed as uploads
+# are; gated cells take them on the full shares with two epochs more, plain RNNs on half. The two
+# bidirectional models keep the first recipe: with WRITING, seed 0 of each fell below its MNIST floor
+# (bilstm 99.26 %, birnn 98.70 % test; 99.38 and 98.64 % validation against 99.42 and 98.76 %).
+GATED = MnistRecipe(flags=CONTINENTAL, conventions=1.0)
+PLAIN = MnistRecipe(flags=CONTINENTAL, conventions=0.5)
 DIGIT_ZOO: dict[str, DigitEntry] = {
     "mnist-rnn-128x2": DigitEntry(
         DigitConfig("RNN", 128, num_layers=2), replace(PLAIN, epochs=56, batch_size=128, lr=1e-3), 0.9683
     ),
-    "mnist-bilstm-128": DigitEntry(DigitConfig("LSTM", 128, bidirectional=True), replace(GATED, epochs=24), 0.9782),
+    "mnist-bilstm-128": DigitEntry(DigitConfig("LSTM", 128, bidirectional=True), MnistRecipe(epochs=24), 0.9782),
     "mnist-birnn-128": DigitEntry(
-        DigitConfig("RNN", 128, bidirectional=True), replace(PLAIN, epochs=28, batch_size=64, lr=1.5e-3), 0.9560
+        DigitConfig("RNN", 128, bidirectional=True), MnistRecipe(epochs=28, batch_size=64, lr=1.5e-3), 0.9560
     ),
     "mnist-rnn-128": DigitEntry(DigitConfig("RNN", 128), replace(PLAIN, epochs=40, batch_size=64, lr=1.5e-3), 0.9442),
     "mnist-rnn-256": DigitEntry(DigitConfig("RNN", 256), replace(PLAIN, epochs=22, batch_size=64, lr=1.5e-3), 0.9486),
