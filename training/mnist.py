@@ -110,9 +110,6 @@ class Flags:
 FIRST_FLAGS = Flags()
 CONTINENTAL = Flags(share=0.5, longest=0.6, framed=True)  # a continental flag is often half the 1's height
 FLAG_ANGLE = (0.5, 1.0)  # radians below the horizontal
-PIXEL_CENTRES = torch.stack(
-    torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="xy"), dim=-1
-)  # (28 rows, 28 columns, (x, y))
 
 
 def uniform(n: int, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
@@ -142,10 +139,7 @@ def add_flags(images: torch.Tensor, is_one: torch.Tensor, generator: torch.Gener
     length, angle = height * length_share[chosen], angle[chosen]
     start = torch.stack([top_col, top.float()], dim=1)  # (k, (x, y))
     end = start + length.unsqueeze(1) * torch.stack([-torch.cos(angle), torch.sin(angle)], dim=1)
-    # Distance of every pixel centre to the segment start-end, then a 2-3 px anti-aliased stroke.
-    a, ab = start.view(k, 1, 1, 2), (end - start).view(k, 1, 1, 2)
-    t = (((PIXEL_CENTRES - a) * ab).sum(-1, keepdim=True) / (ab * ab).sum(-1, keepdim=True).clamp(min=1e-6)).clamp(0, 1)
-    stroke = (1.5 - (PIXEL_CENTRES - a - t * ab).norm(dim=-1)).clamp(0, 1)  # (k, 28, 28)
+    stroke = (1.5 - strokes.segment_distance(start, end)).clamp(0, 1)  # (k, 28, 28): 2-3 px, anti-aliased
     images = images.clone()
     flagged = torch.maximum(flagged, stroke)
     images[chosen] = strokes.reframe(flagged) if flags.framed else flagged
