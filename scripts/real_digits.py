@@ -23,29 +23,20 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # app, training and scripts from this checkout
 
-from training.real_digits import REAL_DIGITS, Sample, miss_counts, misses, preprocess_samples, read_manifest  # noqa: E402
+from training.checkpoint import CheckpointError  # noqa: E402
+from training.real_digits import (  # noqa: E402
+    REAL_DIGITS,
+    Sample,
+    miss_counts,
+    misses,
+    predict,
+    preprocess_samples,
+    read_manifest,
+)
 
 DEFAULT_DATA = REAL_DIGITS
 DEFAULT_MODELS = REPO / "models_store"
 OVERALL = "overall"
-
-
-def predict_in_process(samples: list[Sample], models_dir: Path) -> tuple[dict[str, list[int | None]], list[str]]:
-    """Every digit checkpoint in models_dir (and their ensemble) on every sample, through app.preprocess."""
-    from app.predict import classify_batch
-    from app.registry import load_registry
-
-    models = load_registry(models_dir).digit_models("all")
-    if not models:
-        sys.exit(f"no digit checkpoints in {models_dir}")
-    pixels, accepted, rejected = preprocess_samples(samples)
-    answers = classify_batch(models, pixels)
-    names = [*(model.name for model in models), "ensemble"]
-    predictions: dict[str, list[int | None]] = {name: [] for name in names}
-    for answer, ok in zip(answers, accepted, strict=True):
-        for name, prediction in zip(names, [*answer.results, answer.ensemble], strict=True):
-            predictions[name].append(prediction.digit if ok else None)
-    return predictions, rejected
 
 
 def predict_over_http(samples: list[Sample], url: str) -> tuple[dict[str, list[int | None]], list[str]]:
@@ -112,7 +103,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.url:
         predictions, rejected = predict_over_http(samples, args.url.rstrip("/"))
     else:
-        predictions, rejected = predict_in_process(samples, args.models_dir)
+        try:
+            predictions, rejected = predict(samples, args.models_dir)
+        except CheckpointError as error:
+            sys.exit(str(error))
     table = accuracy_table(samples, predictions)
     errors = [
         {"model": m.model, "path": m.sample.name, "label": m.sample.label, "predicted": m.predicted}

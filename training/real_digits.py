@@ -7,7 +7,8 @@ and the report's section on them.
 
 The images are scans, phone photos and canvas drawings; manifest.csv gives each one's label and the
 repository it was published in, whose owner is its source. Each goes through the service's own
-preprocessing (app.preprocess), as an upload would; an image it refuses counts as a miss. The
+preprocessing and models (app.preprocess, app.registry, app.predict), as an upload would; an image
+it refuses counts as a miss. The
 images never enter this repository: the report carries counts, not pictures.
 """
 
@@ -18,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from training.checkpoint import checkpoint_dirs, load_checkpoint, read_card
+from training.checkpoint import CheckpointError
 
 REAL_DIGITS = Path(__file__).resolve().parents[1].parent / "shared" / "real-digits"
 ENSEMBLE = "ensemble"
@@ -91,22 +91,22 @@ def miss_counts(samples: list[Sample], predictions: Predictions) -> list[str]:
     return lines
 
 
-def predict(samples: list[Sample], store: Path) -> Predictions:
-    """Every digit checkpoint in the store, and their ensemble (the mean of their probabilities, as
-    the service computes it), on every sample."""
-    pixels, accepted, _ = preprocess_samples(samples)
-    inputs = torch.from_numpy(pixels)
-    probabilities = {}
-    for directory in checkpoint_dirs(store):
-        if read_card(directory)["task"] == "digits":
-            model = load_checkpoint(directory)[0].eval()
-            with torch.no_grad():
-                probabilities[directory.name] = model(inputs).softmax(1)
-    probabilities[ENSEMBLE] = torch.stack(list(probabilities.values())).mean(0)
-    return {
-        name: [int(digit) if ok else None for digit, ok in zip(p.argmax(1).tolist(), accepted, strict=True)]
-        for name, p in probabilities.items()
-    }
+def predict(samples: list[Sample], store: Path) -> tuple[Predictions, list[str]]:
+    """Every digit checkpoint in the store, and their ensemble, on every sample, as the service answers
+    them (app.registry, app.predict); and a line for each sample the preprocessing refused."""
+    from app.predict import classify_batch
+    from app.registry import load_registry
+
+    models = load_registry(store).digit_models("all")  # CheckpointError without any checkpoint
+    if not models:
+        raise CheckpointError(f"no digit checkpoints in {store}")
+    pixels, accepted, rejected = preprocess_samples(samples)
+    names = [*(model.name for model in models), ENSEMBLE]
+    predictions: Predictions = {name: [] for name in names}
+    for answer, ok in zip(classify_batch(models, pixels), accepted, strict=True):
+        for name, prediction in zip(names, [*answer.results, answer.ensemble], strict=True):
+            predictions[name].append(prediction.digit if ok else None)
+    return predictions, rejected
 
 
 def real_digit_section(store: Path, data_dir: Path = REAL_DIGITS) -> list[str]:
@@ -114,7 +114,7 @@ def real_digit_section(store: Path, data_dir: Path = REAL_DIGITS) -> list[str]:
     if not (data_dir / "manifest.csv").is_file():
         return []
     samples = read_manifest(data_dir)
-    predictions = predict(samples, store)
+    predictions, _ = predict(samples, store)  # a refused image counts as a miss
     right = {name: sum(p == s.label for p, s in zip(got, samples, strict=True)) for name, got in predictions.items()}
     return [
         "## Real digits",

@@ -3,7 +3,6 @@
 import csv
 from pathlib import Path
 
-from scripts.real_digits import predict_in_process
 from tests.app.preprocess.drawn import draw_four
 from training.real_digits import predict, read_manifest, real_digit_section
 
@@ -24,11 +23,11 @@ def manifest(folder: Path) -> Path:
     return folder
 
 
-def test_the_report_reads_each_image_as_the_service_does(tmp_path: Path) -> None:
+def test_every_model_and_the_ensemble_read_each_image(tmp_path: Path) -> None:
     samples = read_manifest(manifest(tmp_path))
     assert [s.source for s in samples] == ["alice", "alice", "bob"]
-    served, rejected = predict_in_process(samples, STORE)
-    assert predict(samples, STORE) == served and not rejected
+    predictions, rejected = predict(samples, STORE)
+    assert not rejected and len(predictions) == 8 and predictions["ensemble"] == [4, 4, 4]
 
 
 def test_the_section_counts_each_model_and_the_ensemble(tmp_path: Path) -> None:

@@ -80,12 +80,12 @@ def test_every_model_is_as_accurate_through_the_full_pipeline_as_on_tensors(
 @pytest.mark.slow
 def test_real_digits_meet_the_floors(models_dir: Path) -> None:
     """No model gets fewer of the 186 real digits right than the committed checkpoints do."""
-    from scripts.real_digits import predict_in_process, read_manifest
+    from training.real_digits import predict, read_manifest
 
     if not (SHARED / "real-digits" / "manifest.csv").is_file():
         pytest.skip(f"no real digits in {SHARED / 'real-digits'}")
     samples = read_manifest(SHARED / "real-digits")
-    predictions, rejected = predict_in_process(samples, models_dir)
+    predictions, rejected = predict(samples, models_dir)
     right = {
         name: sum(p == s.label for p, s in zip(found, samples, strict=True)) for name, found in predictions.items()
     }
