@@ -18,7 +18,7 @@ REAL_DIGIT_FLOORS = {
     "mnist-rnn-128": 179,
     "mnist-rnn-256": 182,
     "mnist-rnn-128x2": 185,
-    "mnist-lstm-128": 181,
+    "mnist-lstm-128": 184,
     "mnist-gru-128": 186,
     "mnist-birnn-128": 183,
     "mnist-bilstm-128": 184,
