@@ -77,7 +77,7 @@ DIGIT_ZOO: dict[str, DigitEntry] = {
     "mnist-birnn-128": DigitEntry(
         DigitConfig("RNN", 128, bidirectional=True), MnistRecipe(epochs=28, batch_size=64, lr=1.5e-3), 0.9560
     ),
-    "mnist-rnn-128": DigitEntry(DigitConfig("RNN", 128), MnistRecipe(epochs=40, batch_size=64, lr=1.5e-3), 0.9442),
+    "mnist-rnn-128": DigitEntry(DigitConfig("RNN", 128), replace(PLAIN, epochs=56, batch_size=128, lr=1e-3), 0.9442),
     "mnist-rnn-256": DigitEntry(DigitConfig("RNN", 256), replace(PLAIN, epochs=22, batch_size=64, lr=1.5e-3), 0.9486),
     "mnist-gru-128": DigitEntry(DigitConfig("GRU", 128), replace(GATED, epochs=16), 0.9706),
     "mnist-lstm-128": DigitEntry(DigitConfig("LSTM", 128), replace(GATED, epochs=16), 0.9738),
