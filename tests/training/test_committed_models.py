@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from training.checkpoint import load_checkpoint, read_card
+from training.convention_report import ENSEMBLE, convention_scores
+from training.conventions import CONVENTIONS
 from training.evaluate import evaluate_checkpoint
 from training.mnist import SHARED_MNIST
 from training.zoo import DIGIT_ZOO, MnistRecipe, baseline
@@ -21,6 +23,7 @@ MNIST_FLOORS = {
     "mnist-birnn-128": 0.988,
     "mnist-bilstm-128": 0.994,
 }
+CONVENTION_FLOOR = 97.0  # % of each writing convention's test images the ensemble must read right
 
 
 @pytest.mark.parametrize("name", DIGIT_ZOO)
@@ -41,3 +44,11 @@ def test_card_accuracy_equals_a_fresh_evaluation(name):
     assert fresh["confusion_matrix"] == card["metrics"]["confusion_matrix"]
     assert fresh["test_accuracy"] > baseline(name)  # the course notebook's figure
     assert fresh["test_accuracy"] >= MNIST_FLOORS[name] - 1e-9
+
+
+@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason=f"needs MNIST at {SHARED_MNIST}")
+def test_the_ensemble_reads_every_writing_convention():
+    """The committed models' mean, on the convention test set (training.conventions), as the service frames it."""
+    scores = convention_scores(STORE)[ENSEMBLE]
+    below = {name: scores[name] for name in CONVENTIONS if scores[name] < CONVENTION_FLOOR}
+    assert not below, f"the ensemble reads these conventions below {CONVENTION_FLOOR} %: {below}"
