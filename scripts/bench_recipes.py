@@ -3,10 +3,10 @@
     python scripts/bench_recipes.py --model mnist-rnn-128 --change '{"distill": 0.5}'
     python scripts/bench_recipes.py --model mnist-lstm-128 --change '{"conventions": 1.0}' --rounds 5
     python scripts/bench_recipes.py --model all --was '{"conventions": 0.0}' \\
-        --was-epochs '{"mnist-lstm-128": 12, "mnist-gru-128": 14}'    # the zoo's recipes against those
+        --was-by-model '{"mnist-lstm-128": {"epochs": 12}}'    # the zoo's recipes against those
 
 With --change, "as was" is the zoo's recipe with the changed fields at their defaults; without it,
-"changed" is the zoo's recipe and "as was" the same with the --was fields and --was-epochs.
+"changed" is the zoo's recipe and "as was" the same with the --was fields, and each model's own from --was-by-model over them.
 
 Each round trains one epoch of the recipe as it was, then one of the changed recipe, on fresh models; rounds
 alternate, so the machine's noise hits both. A distilled recipe also pays once for its
@@ -83,7 +83,9 @@ def main() -> None:
     parser.add_argument("--model", default="mnist-rnn-128", choices=["all", *DIGIT_ZOO])
     parser.add_argument("--change", default=None, help="the changed recipe fields, as JSON (default: the zoo's recipe)")
     parser.add_argument("--was", default='{"conventions": 0.0}', help="with no --change: the fields as they were")
-    parser.add_argument("--was-epochs", default="{}", help='with no --change: epochs as they were, {"name": epochs}')
+    parser.add_argument(
+        "--was-by-model", default="{}", help='with no --change: a model\'s own fields as they were, {"name": {"epochs": 12}}'
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
@@ -98,7 +100,7 @@ def main() -> None:
             defaults = {f.name: f.default for f in fields(MnistRecipe) if f.name in change}
             recipes = {"as was": replace(recipe, **defaults), "changed": replace(recipe, **change)}
         else:
-            was = {**json.loads(args.was), "epochs": json.loads(args.was_epochs).get(name, recipe.epochs)}
+            was = {**json.loads(args.was), **json.loads(args.was_by_model).get(name, {})}
             recipes = {"as was": replace(recipe, **was), "changed": recipe}
         for key, (wall, cpu) in time_model(name, data, recipes, args.rounds).items():
             totals[key] = (totals[key][0] + wall, totals[key][1] + cpu)
