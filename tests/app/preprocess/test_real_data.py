@@ -22,7 +22,7 @@ REAL_DIGIT_FLOORS = {
     "mnist-gru-128": 186,
     "mnist-birnn-128": 183,
     "mnist-bilstm-128": 184,
-    "ensemble": 186,
+    "ensemble": 185,
 }
 
 
