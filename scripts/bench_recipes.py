@@ -6,7 +6,8 @@
         --was-by-model '{"mnist-lstm-128": {"epochs": 12}}'    # the zoo's recipes against those
 
 With --change, "as was" is the zoo's recipe with the changed fields at their defaults; without it,
-"changed" is the zoo's recipe and "as was" the same with the --was fields, and each model's own from --was-by-model over them.
+"changed" is the zoo's recipe and "as was" the same with the --was fields, and over them each
+model's own from --was-by-model.
 
 Each round trains one epoch of the recipe as it was, then one of the changed recipe, on fresh models; rounds
 alternate, so the machine's noise hits both. A distilled recipe also pays once for its
@@ -84,7 +85,9 @@ def main() -> None:
     parser.add_argument("--change", default=None, help="the changed recipe fields, as JSON (default: the zoo's recipe)")
     parser.add_argument("--was", default='{"conventions": 0.0}', help="with no --change: the fields as they were")
     parser.add_argument(
-        "--was-by-model", default="{}", help='with no --change: a model\'s own fields as they were, {"name": {"epochs": 12}}'
+        "--was-by-model",
+        default="{}",
+        help='with no --change: a model\'s own fields as they were, {"name": {"epochs": 12}}',
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
