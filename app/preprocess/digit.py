@@ -77,10 +77,12 @@ def paste_centred(digit: np.ndarray) -> np.ndarray | None:
     """(h, w) float32 digit, both <= 20 -> (28, 28) with its centre of mass on pixel (14, 14);
     None when it holds no ink."""
     height, width = digit.shape
-    moments = cv2.moments(digit)
-    if moments["m00"] <= 0:
+    rows, cols = digit.sum(axis=1, dtype=np.float64), digit.sum(axis=0, dtype=np.float64)  # (h,), (w,)
+    mass = float(rows.sum())
+    if mass <= 0:
         return None
-    row, col = moments["m01"] / moments["m00"], moments["m10"] / moments["m00"]
+    # The centre of mass in numpy: cv2.moments reads a float (n, 2) array, a 1 fitted 2 px wide, as n points.
+    row, col = float(rows @ np.arange(height)) / mass, float(cols @ np.arange(width)) / mass
     top = min(max(round(MNIST_CENTRE - row), 0), MNIST_SIZE - height)
     left = min(max(round(MNIST_CENTRE - col), 0), MNIST_SIZE - width)
     canvas = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)

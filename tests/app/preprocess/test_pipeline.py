@@ -121,6 +121,16 @@ def test_lone_stroke_from_edge_to_edge_is_a_one_not_a_line() -> None:
     assert ink_box(pixels)[0] == 20
 
 
+@pytest.mark.parametrize("stroke", [20, 40, 60])  # the 1's box fitted 1, 2 and 3 px wide
+def test_a_straight_narrow_one_is_read_and_centred(stroke: int) -> None:
+    one = Image.new("L", (560, 560), 255)  # the page's canvas size
+    ImageDraw.Draw(one).line([(280, 80), (280, 480)], fill=0, width=stroke)
+    pixels = preprocess(encode(one), MAX_PIXELS)
+    assert ink_box(pixels)[0] == 20
+    row, col = centre_of_mass(pixels)
+    assert abs(row - 14) <= 0.5 and abs(col - 14) <= 0.5
+
+
 def test_specks_and_shadows_are_not_ink() -> None:
     clean = np.asarray(draw_four(size=(300, 300)), dtype=np.float64)
     rows, cols = np.indices(clean.shape)
