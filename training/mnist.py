@@ -161,9 +161,7 @@ def spread_maximum(images: torch.Tensor) -> torch.Tensor:
     return grown
 
 
-def augment(
-    images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, flags: Flags = CONTINENTAL
-) -> torch.Tensor:
+def augment(images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, flags: Flags) -> torch.Tensor:
     """Flagged 1s, random slant, rotation, scale, shift and stroke width, on a float batch (batch, 28, 28).
 
     Preprocessing already normalises size and position, so the ranges are modest; they

@@ -8,8 +8,8 @@ and the report's section on them.
 The images are scans, phone photos and canvas drawings; manifest.csv gives each one's label and the
 repository it was published in, whose owner is its source. Each goes through the service's own
 preprocessing and models (app.preprocess, app.registry, app.predict), as an upload would; an image
-it refuses counts as a miss. The
-images never enter this repository: the report carries counts, not pictures.
+it refuses counts as a miss. The images never enter this repository: the report carries counts,
+not pictures.
 """
 
 import csv

@@ -17,7 +17,7 @@ One pipeline for every upload, as MNIST itself was made:
    and centred by its mass in 28x28 (digit.py).
 
 Why OpenCV (opencv-python-headless): every heavy step is one OpenCV call (decoding, area resizing,
-histograms, thresholds, morphology, connected components, the Hough transform, moments), each
+histograms, thresholds, morphology, connected components, the Hough transform), each
 measured faster than its scipy.ndimage or scikit-image counterpart at the pipeline's working size
 (scripts/bench_image_libraries.py; the figures are in BENCHMARKS.md). Neither alternative decodes
 a JPEG at reduced scale, the step that bounds a 12 MP photo, and OpenCV releases the GIL while it

@@ -30,9 +30,8 @@ def mnist_form(grey: np.ndarray) -> np.ndarray | None:
     _, _, width, height = cv2.boundingRect(grey)  # of the non-zero pixels
     if max(width, height) not in (DIGIT_BOX - 1, DIGIT_BOX):
         return None
-    moments = cv2.moments(grey)
-    row, col = moments["m01"] / moments["m00"], moments["m10"] / moments["m00"]
-    if max(abs(row - MNIST_CENTRE), abs(col - MNIST_CENTRE)) > 0.5:
+    centre = centre_of_mass(grey)
+    if centre is None or max(abs(centre[0] - MNIST_CENTRE), abs(centre[1] - MNIST_CENTRE)) > 0.5:
         return None
     pixels: np.ndarray = grey / np.float32(255)  # as training scales MNIST
     return pixels
@@ -73,16 +72,26 @@ def resize(ink: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.clip(resized, 0.0, 1.0, out=resized)
 
 
+def centre_of_mass(image: np.ndarray) -> tuple[float, float] | None:
+    """(h, w) ink -> its centre of mass (row, column) in pixel indices; None without ink.
+
+    In numpy: cv2.moments would read a float (n, 2) array, such as a 1 fitted 2 px wide, as n points.
+    """
+    rows, cols = image.sum(axis=1, dtype=np.float64), image.sum(axis=0, dtype=np.float64)  # (h,), (w,)
+    mass = float(rows.sum())
+    if mass <= 0:
+        return None
+    return float(rows @ np.arange(len(rows))) / mass, float(cols @ np.arange(len(cols))) / mass
+
+
 def paste_centred(digit: np.ndarray) -> np.ndarray | None:
     """(h, w) float32 digit, both <= 20 -> (28, 28) with its centre of mass on pixel (14, 14);
     None when it holds no ink."""
     height, width = digit.shape
-    rows, cols = digit.sum(axis=1, dtype=np.float64), digit.sum(axis=0, dtype=np.float64)  # (h,), (w,)
-    mass = float(rows.sum())
-    if mass <= 0:
+    centre = centre_of_mass(digit)
+    if centre is None:
         return None
-    # The centre of mass in numpy: cv2.moments reads a float (n, 2) array, a 1 fitted 2 px wide, as n points.
-    row, col = float(rows @ np.arange(height)) / mass, float(cols @ np.arange(width)) / mass
+    row, col = centre
     top = min(max(round(MNIST_CENTRE - row), 0), MNIST_SIZE - height)
     left = min(max(round(MNIST_CENTRE - col), 0), MNIST_SIZE - width)
     canvas = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
