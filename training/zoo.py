@@ -65,6 +65,8 @@ class AdderEntry:
 # epochs) and rnn-128 (72) over their former 28 and 40 epochs of batch 64 at 1.5e-3, in about the same
 # CPU time for birnn and a third more for rnn-128; validation over seeds 0-2: birnn 98.85-99.00 %
 # against 98.76 (seed 0), rnn-128 98.63-98.75 at 72 epochs, 98.57-98.67 at 56, 98.19-98.43 before.
+# rnn-128, the smallest, flags every augmented 1 (not half): a mean validation accuracy over seeds 0-2
+# of 98.72 % against 98.67 (98.68 on 0.8 of them), and 182.3 real digits of 186 against 181.7.
 # The writing recipes: longer continental flags and the writing conventions (training.writing), framed
 # as uploads are; gated cells take them on the full shares with more epochs, plain RNNs on half.
 # bilstm keeps the first recipe: with the writing one, each of its seeds 0-2 fell below its MNIST
@@ -78,7 +80,11 @@ DIGIT_ZOO: dict[str, DigitEntry] = {
     "mnist-birnn-128": DigitEntry(
         DigitConfig("RNN", 128, bidirectional=True), replace(PLAIN, epochs=46, batch_size=128, lr=1e-3), 0.9560
     ),
-    "mnist-rnn-128": DigitEntry(DigitConfig("RNN", 128), replace(PLAIN, epochs=72, batch_size=128, lr=1e-3), 0.9442),
+    "mnist-rnn-128": DigitEntry(
+        DigitConfig("RNN", 128),
+        replace(PLAIN, epochs=72, batch_size=128, lr=1e-3, flags=replace(CONTINENTAL, share=1.0)),
+        0.9442,
+    ),
     "mnist-bilstm-128": DigitEntry(DigitConfig("LSTM", 128, bidirectional=True), MnistRecipe(epochs=24), 0.9782),
     "mnist-rnn-256": DigitEntry(DigitConfig("RNN", 256), replace(PLAIN, epochs=22, batch_size=64, lr=1.5e-3), 0.9486),
     "mnist-gru-128": DigitEntry(DigitConfig("GRU", 128), replace(GATED, epochs=16), 0.9706),
