@@ -2,7 +2,7 @@
 
     python scripts/bench_recipes.py --model mnist-rnn-128 --change '{"distill": 0.5}'
     python scripts/bench_recipes.py --model mnist-lstm-128 --change '{"conventions": 1.0}' --rounds 5
-    python scripts/bench_recipes.py --model all --was '{"conventions": 0.0}' \\
+    python scripts/bench_recipes.py --model all --was '{"conventions": 0.0, "flags": {}}' \\
         --was-by-model '{"mnist-lstm-128": {"epochs": 12}}'    # the zoo's recipes against those
 
 With --change, "as was" is the zoo's recipe with the changed fields at their defaults; without it,
@@ -21,12 +21,13 @@ import json
 import statistics
 import time
 from dataclasses import fields, replace
+from typing import Any
 
 import torch
 from tqdm import tqdm
 
 from training.distill import STORE, teacher_probabilities
-from training.mnist import Mnist, load_mnist
+from training.mnist import Flags, Mnist, load_mnist
 from training.model import build_model
 from training.train_mnist import train_one_epoch
 from training.zoo import DIGIT_ZOO, MnistRecipe
@@ -79,6 +80,11 @@ def time_model(name: str, data: Mnist, recipes: dict[str, MnistRecipe], rounds: 
     return totals
 
 
+def recipe_fields(given: dict[str, Any]) -> dict[str, Any]:
+    """Recipe fields read from JSON, where "flags" is an object of Flags' fields ({} for FIRST_FLAGS)."""
+    return {**given, "flags": Flags(**given["flags"])} if "flags" in given else given
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="mnist-rnn-128", choices=["all", *DIGIT_ZOO])
@@ -99,11 +105,12 @@ def main() -> None:
     for name in names:
         recipe = DIGIT_ZOO[name].recipe
         if args.change is not None:
-            change = json.loads(args.change)
+            change = recipe_fields(json.loads(args.change))
             defaults = {f.name: f.default for f in fields(MnistRecipe) if f.name in change}
             recipes = {"as was": replace(recipe, **defaults), "changed": replace(recipe, **change)}
         else:
-            was = {**json.loads(args.was), **json.loads(args.was_by_model).get(name, {})}
+            by_model = json.loads(args.was_by_model).get(name, {})
+            was = {**recipe_fields(json.loads(args.was)), **recipe_fields(by_model)}
             recipes = {"as was": replace(recipe, **was), "changed": recipe}
         for key, (wall, cpu) in time_model(name, data, recipes, args.rounds).items():
             totals[key] = (totals[key][0] + wall, totals[key][1] + cpu)
