@@ -62,8 +62,8 @@ class AdderEntry:
 # RNNs learn slowest: more epochs and a gentler peak rate; gated cells converge in a dozen or two
 # epochs at 3e-3. Over 56 epochs at batch 128, the two-layer RNN's peaks of 1e-3, 1.5e-3, 2e-3 and
 # 3e-3 reached 99.03, 98.83, 98.50 and 96.27 % validation accuracy. That schedule lifted birnn (46
-# epochs) and rnn-128 (72) over their former 28 and 40 epochs of batch 64 at 1.5e-3, in about the same
-# CPU time for birnn and a third more for rnn-128; validation over seeds 0-2: birnn 98.85-99.00 %
+# epochs) and rnn-128 (72) over their former 28 and 40 epochs of batch 64 at 1.5e-3, in 27 % more CPU
+# time for birnn and 41 % more for rnn-128 (idle); validation over seeds 0-2: birnn 98.85-99.00 %
 # against 98.76 (seed 0), rnn-128 98.63-98.75 at 72 epochs, 98.57-98.67 at 56, 98.19-98.43 before.
 # rnn-128, the smallest, flags every augmented 1 (not half): a mean validation accuracy over seeds 0-2
 # of 98.72 % against 98.67 (98.68 on 0.8 of them), and 182.3 real digits of 186 against 181.7.
