@@ -20,9 +20,9 @@ REAL_DIGIT_FLOORS = {
     "mnist-rnn-128x2": 185,
     "mnist-lstm-128": 184,
     "mnist-gru-128": 186,
-    "mnist-birnn-128": 183,
+    "mnist-birnn-128": 185,
     "mnist-bilstm-128": 184,
-    "ensemble": 185,
+    "ensemble": 186,
 }
 
 
