@@ -68,7 +68,7 @@ class AdderEntry:
 # of 98.72 % against 98.67 (98.68 on 0.8 of them), and 182.3 real digits of 186 against 181.7.
 # The writing recipes: longer continental flags and the writing conventions (training.writing), framed
 # as uploads are; gated cells take them on the full shares with more epochs, plain RNNs on half.
-# birnn takes batches of 256, whose epochs cost it 31 % less CPU than batches of 128, at a peak of
+# birnn takes batches of 256, whose epochs cost it 23 % less CPU than batches of 128, at a peak of
 # 1.4e-3 (mean validation over seeds 0-2: 98.99 % on half the shares, 98.96 at 1e-3), and on the full
 # shares (98.89 %): on half, the ensemble read 96.75 % of the closed 4s, under its bar of 97.
 # bilstm keeps the first recipe: with the writing one, each of its seeds 0-2 fell below its MNIST
